@@ -1,0 +1,76 @@
+"""Reconstruction errors and the pruning-induced partition (C2, C3).
+
+``E(P) = ||(I − P) W||_F²`` for any projector; its closed forms
+
+* pruning: ``E_prune(S) = Σ_{i∉S} ||w_i||²``;
+* folding: ``E_fold(π) = Σ_j Σ_{i∈G_j} ||w_i − μ_j||²`` (the k-means inertia);
+
+and the C3 construction: for ``|S| = k < n``, ``π_S = {{i} : i ∈ S} ∪ {S^c}`` has k+1
+clusters and ``E_fold(π_S) = E_prune(S) − (n−k)·||μ||²`` with ``μ`` the mean of the
+pruned rows. Reference: arXiv 2602.18116, Sec. 4; THEORY.md C2, C3.
+"""
+
+from __future__ import annotations
+
+import jax.numpy as jnp
+from jaxtyping import Array, Float, Scalar
+
+from projgeo import _checks
+from projgeo.projectors import FoldProjector, PruneProjector
+
+
+def _weights_for(w, p) -> Array:
+    w = _checks.check_weights(w)
+    _checks.check_same_rows(w, p.n)
+    return w
+
+
+def projection_error(w: Float[Array, "n d"], p: PruneProjector | FoldProjector) -> Scalar:
+    """Generic ``||(I − P) W||_F² = ||W − P W||_F²`` through ``p.apply`` (C2)."""
+    w = _weights_for(w, p)
+    r = w - p.apply(w)
+    return jnp.sum(r * r)
+
+
+def prune_error(w: Float[Array, "n d"], p: PruneProjector) -> Scalar:
+    """``E_prune(S) = Σ_{i∉S} ||w_i||²``: the energy of the pruned rows (C2)."""
+    w = _weights_for(w, p)
+    sq = jnp.sum(w * w, axis=1)
+    return jnp.sum(jnp.where(p.mask(), jnp.zeros((), w.dtype), sq))
+
+
+def fold_error(w: Float[Array, "n d"], p: FoldProjector) -> Scalar:
+    """``E_fold(π) = Σ_j Σ_{i∈G_j} ||w_i − μ_j||²``, the k-means inertia of ``π`` (C2)."""
+    w = _weights_for(w, p)
+    r = w - p.compress(w)[p.labels]
+    return jnp.sum(r * r)
+
+
+def pruning_partition(p: PruneProjector) -> FoldProjector:
+    """The partition ``π_S`` of C3: every kept row alone, all pruned rows in one cluster.
+
+    Kept row ``keep[j]`` gets label ``j``; every pruned row gets label ``k``.
+
+    Raises:
+      ValueError: if ``k = n`` (no pruned row, so ``π_S`` would have an empty cluster).
+    """
+    k, n = p.rank, p.n
+    if k >= n:
+        raise ValueError(f"pruning_partition needs k < n; got k = {k}, n = {n}.")
+    labels = jnp.full(n, k, jnp.int32).at[p.keep].set(jnp.arange(k, dtype=jnp.int32))
+    return FoldProjector(labels, k + 1)
+
+
+def pruned_mean(w: Float[Array, "n d"], p: PruneProjector) -> Float[Array, " d"]:
+    """``μ``: the mean of the pruned rows (requires ``k < n``)."""
+    w = _weights_for(w, p)
+    if p.rank >= p.n:
+        raise ValueError(f"pruned_mean needs k < n; got k = {p.rank}, n = {p.n}.")
+    keep = p.mask()[:, None]
+    return jnp.sum(jnp.where(keep, jnp.zeros((), w.dtype), w), axis=0) / (p.n - p.rank)
+
+
+def c3_gain(w: Float[Array, "n d"], p: PruneProjector) -> Scalar:
+    """``(n − k)·||μ||²``, the amount by which ``π_S`` beats pruning (C3)."""
+    mu = pruned_mean(w, p)
+    return (p.n - p.rank) * jnp.sum(mu * mu)

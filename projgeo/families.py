@@ -1,0 +1,125 @@
+"""Random weight-matrix families shared by tests, checks, figures and benchmarks.
+
+Each family is a pure function ``(key, n, d, dtype) -> (n, d) array`` of the given dtype
+(default: JAX's default float, float64 under ``jax_enable_x64``), deterministic in
+``key``. They cover the regimes that matter for pruning versus folding (THEORY.md C5):
+
+========================  ===================================================================
+``gaussian``              i.i.d. N(0, 1/d) entries: no structure, comparable row norms.
+``heavy_tailed``          gaussian rows scaled by log-normal(0, 1.5) norms: pruning's regime.
+``low_rank``              rank-⌈min(n,d)/8⌉ product plus 5 % noise: correlated rows.
+``clustered``             rows near one of ⌈n/4⌉ centres (noise 0.1): folding's regime.
+``near_duplicate``        each row a copy of one of ⌈n/3⌉ base rows plus 1e-6 noise.
+``sparse``                gaussian entries kept with probability 0.2 (rows may be all zero).
+``zero_rows``             gaussian with about a quarter of the rows exactly zero.
+``extreme_scales``        gaussian rows scaled by 10^u, u ~ U(−6, 6): spans 12 decades.
+========================  ===================================================================
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+
+import jax
+import jax.numpy as jnp
+from jaxtyping import Array, Float
+
+Family = Callable[..., Float[Array, "n d"]]
+
+
+def _dtype(dtype):
+    return jnp.zeros((), float).dtype if dtype is None else jnp.dtype(dtype)
+
+
+def _normal(key, n, d, dtype):
+    return jax.random.normal(key, (n, d), _dtype(dtype)) / math.sqrt(d)
+
+
+def gaussian(key, n: int, d: int, dtype=None):
+    """I.i.d. N(0, 1/d) entries."""
+    return _normal(key, n, d, dtype)
+
+
+def heavy_tailed(key, n: int, d: int, dtype=None):
+    """Gaussian directions with log-normal(0, 1.5) row norms."""
+    k1, k2 = jax.random.split(key)
+    scale = jnp.exp(1.5 * jax.random.normal(k2, (n, 1), _dtype(dtype)))
+    return _normal(k1, n, d, dtype) * scale
+
+
+def low_rank(key, n: int, d: int, dtype=None):
+    """Rank ⌈min(n, d)/8⌉ product plus 5 % gaussian noise."""
+    r = max(1, math.ceil(min(n, d) / 8))
+    k1, k2, k3 = jax.random.split(key, 3)
+    a = jax.random.normal(k1, (n, r), _dtype(dtype)) / math.sqrt(r)
+    b = _normal(k2, r, d, dtype)
+    return a @ b + 0.05 * _normal(k3, n, d, dtype)
+
+
+def clustered(key, n: int, d: int, dtype=None):
+    """Mixture: each row is one of ⌈n/4⌉ gaussian centres plus N(0, 0.1²/d) noise."""
+    m = max(1, math.ceil(n / 4))
+    k1, k2, k3 = jax.random.split(key, 3)
+    centres = _normal(k1, m, d, dtype)
+    which = jax.random.randint(k2, (n,), 0, m)
+    return centres[which] + 0.1 * _normal(k3, n, d, dtype)
+
+
+def near_duplicate(key, n: int, d: int, dtype=None):
+    """Each row a copy of one of ⌈n/3⌉ base rows plus 1e-6 relative noise."""
+    m = max(1, math.ceil(n / 3))
+    k1, k2, k3 = jax.random.split(key, 3)
+    base = _normal(k1, m, d, dtype)
+    which = jax.random.randint(k2, (n,), 0, m)
+    return base[which] + 1e-6 * _normal(k3, n, d, dtype)
+
+
+def sparse(key, n: int, d: int, dtype=None):
+    """Gaussian entries, each kept with probability 0.2."""
+    k1, k2 = jax.random.split(key)
+    keep = jax.random.bernoulli(k2, 0.2, (n, d))
+    return jnp.where(keep, _normal(k1, n, d, dtype), 0.0).astype(_dtype(dtype))
+
+
+def zero_rows(key, n: int, d: int, dtype=None):
+    """Gaussian with each row zeroed with probability 1/4."""
+    k1, k2 = jax.random.split(key)
+    alive = jax.random.bernoulli(k2, 0.75, (n, 1))
+    return jnp.where(alive, _normal(k1, n, d, dtype), 0.0).astype(_dtype(dtype))
+
+
+def extreme_scales(key, n: int, d: int, dtype=None):
+    """Gaussian rows scaled by 10^u with u ~ U(−6, 6)."""
+    k1, k2 = jax.random.split(key)
+    u = jax.random.uniform(k2, (n, 1), _dtype(dtype), -6.0, 6.0)
+    return _normal(k1, n, d, dtype) * 10.0**u
+
+
+FAMILIES: dict[str, Family] = {
+    f.__name__: f
+    for f in (
+        gaussian, heavy_tailed, low_rank, clustered,
+        near_duplicate, sparse, zero_rows, extreme_scales,
+    )
+}
+
+
+def sample(family: str, key, n: int, d: int, dtype=None) -> Float[Array, "n d"]:
+    """Draw one ``(n, d)`` matrix of a named family.
+
+    Raises:
+      ValueError: on an unknown family name or non-positive sizes.
+    """
+    if family not in FAMILIES:
+        raise ValueError(f"family must be one of {sorted(FAMILIES)}; got {family!r}.")
+    if not (isinstance(n, int) and isinstance(d, int) and n >= 1 and d >= 1):
+        raise ValueError(f"n and d must be positive ints; got n={n!r}, d={d!r}.")
+    return FAMILIES[family](key, n, d, dtype)
+
+
+def sample_batch(family: str, key, batch: int, n: int, d: int, dtype=None):
+    """``batch`` independent matrices of one family, shape (batch, n, d), via ``vmap``."""
+    sample(family, key, n, d, dtype)  # validates the arguments once
+    keys = jax.random.split(key, batch)
+    return jax.vmap(lambda kk: FAMILIES[family](kk, n, d, dtype))(keys)

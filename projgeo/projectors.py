@@ -1,0 +1,180 @@
+"""Pruning and folding as orthogonal projectors (C1, C6).
+
+Both compress an ``(n, d)`` weight matrix ``W`` (one row per output channel) to rank
+``k`` by ``W ↦ P W`` with an ``n×n`` orthogonal projector ``P``:
+
+* pruning keeps a row set ``S``: ``P_S = diag(1_S)``;
+* folding takes a partition with assignment matrix ``C ∈ {0,1}^{n×k}``:
+  ``P_π = C (CᵀC)⁻¹ Cᵀ``, so ``(P_π W)_i`` is the mean of row i's cluster.
+
+The projectors are pytrees (``jax.tree_util.register_dataclass``) holding only the
+index data (``keep`` or ``labels``), with the sizes as static metadata, so they pass
+through ``jit`` and ``vmap``. ``apply`` works implicitly in ``O(n·d)`` (gather / segment
+mean); ``matrix`` materialises ``P`` for small ``n`` only. ``compress``/``expand`` are the
+physical maps of C6: ``S_selᵀ`` / ``S_sel`` for pruning, ``M = (CᵀC)⁻¹Cᵀ`` / ``C`` for folding,
+with ``expand(compress(W)) = P W``.
+
+Reference: "Cut Less, Fold More", arXiv 2602.18116, Sec. 3; THEORY.md C1, C6.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+
+import jax
+import jax.numpy as jnp
+from jaxtyping import Array, Bool, Float, Int
+
+from projgeo import _checks
+
+#: Largest ``n`` for which ``matrix()`` materialises an ``n×n`` array.
+MAX_DENSE_N = 8192
+
+
+def _check_rows(x, n: int, name: str = "w") -> jax.Array:
+    x = jnp.asarray(x)
+    if x.ndim < 1:
+        raise ValueError(f"{name} must have a leading axis of size n = {n}; got a scalar.")
+    _checks.check_same_rows(x, n, name)
+    if not jnp.issubdtype(x.dtype, jnp.floating):
+        raise TypeError(f"{name} must be floating point; got dtype {x.dtype}.")
+    return x
+
+
+def _check_dense(n: int) -> None:
+    if n > MAX_DENSE_N:
+        raise ValueError(
+            f"matrix() materialises an n×n array; n = {n} exceeds MAX_DENSE_N = {MAX_DENSE_N}. "
+            "Use apply() instead."
+        )
+
+
+@functools.partial(jax.tree_util.register_dataclass, data_fields=["keep"], meta_fields=["n"])
+@dataclasses.dataclass(frozen=True)
+class PruneProjector:
+    """Axis-aligned projector ``P_S = diag(1_S)`` keeping rows ``S = keep`` (C1).
+
+    Attributes:
+      keep: (k,) int32, the kept row indices in increasing order.
+      n: number of rows the projector acts on (static).
+    """
+
+    keep: Int[Array, " k"]
+    n: int
+
+    @property
+    def rank(self) -> int:
+        """``k = |S| = trace(P_S) = rank(P_S)``."""
+        return self.keep.shape[-1]
+
+    def mask(self) -> Bool[Array, " n"]:
+        """``1_S`` as a boolean vector."""
+        return jnp.zeros(self.n, bool).at[self.keep].set(True)
+
+    def apply(self, w: Float[Array, "n *rest"]) -> Float[Array, "n *rest"]:
+        """``P_S W``: the kept rows of ``w``, zeros elsewhere. O(n·d)."""
+        w = _check_rows(w, self.n)
+        m = self.mask().reshape((self.n,) + (1,) * (w.ndim - 1))
+        return jnp.where(m, w, jnp.zeros((), w.dtype))
+
+    def matrix(self, dtype=float) -> Float[Array, "n n"]:
+        """``P_S = diag(1_S)`` as a dense ``n×n`` array (small ``n`` only)."""
+        _check_dense(self.n)
+        return jnp.diag(self.mask().astype(dtype))
+
+    def selection(self, dtype=float) -> Float[Array, "n k"]:
+        """``S_sel ∈ {0,1}^{n×k}``, column j the indicator of ``keep[j]``; ``P_S = S_sel S_selᵀ``."""
+        return (jnp.arange(self.n)[:, None] == self.keep[None, :]).astype(dtype)
+
+    def compress(self, w: Float[Array, "n *rest"]) -> Float[Array, "k *rest"]:
+        """``S_selᵀ W``: the k kept rows (the physically smaller layer, C6)."""
+        return _check_rows(w, self.n)[self.keep]
+
+    def expand(self, z: Float[Array, "k *rest"]) -> Float[Array, "n *rest"]:
+        """``S_sel Z``: put k rows back at their indices, zeros elsewhere."""
+        z = _check_rows(z, self.rank, "z")
+        return jnp.zeros((self.n,) + z.shape[1:], z.dtype).at[self.keep].set(z)
+
+
+@functools.partial(jax.tree_util.register_dataclass, data_fields=["labels"], meta_fields=["k"])
+@dataclasses.dataclass(frozen=True)
+class FoldProjector:
+    """Cluster-mean projector ``P_π = C (CᵀC)⁻¹ Cᵀ`` of a partition into k clusters (C1).
+
+    Attributes:
+      labels: (n,) int32, the cluster of each row, in [0, k).
+      k: number of clusters (static). Built by :func:`fold_projector`, every cluster is
+        non-empty, so ``rank = k``. Should a cluster be empty anyway, it contributes a
+        zero mean that no row reads, and the rank is the number of non-empty clusters.
+    """
+
+    labels: Int[Array, " n"]
+    k: int
+
+    @property
+    def n(self) -> int:
+        return self.labels.shape[-1]
+
+    @property
+    def rank(self) -> int:
+        """``k = trace(P_π) = rank(P_π)`` for a partition with k non-empty clusters."""
+        return self.k
+
+    def assignment(self, dtype=float) -> Float[Array, "n k"]:
+        """``C ∈ {0,1}^{n×k}``, ``C_ij = 1`` iff row i is in cluster j (the unmerge map)."""
+        return jax.nn.one_hot(self.labels, self.k, dtype=dtype)
+
+    def counts(self) -> Int[Array, " k"]:
+        """Cluster sizes ``diag(CᵀC)``."""
+        return jnp.zeros(self.k, jnp.int32).at[self.labels].add(1)
+
+    def merge(self, dtype=float) -> Float[Array, "k n"]:
+        """``M = (CᵀC)⁻¹ Cᵀ``: row j averages the rows of cluster j."""
+        c = self.assignment(dtype)
+        return c.T / jnp.maximum(self.counts(), 1).astype(dtype)[:, None]
+
+    def compress(self, w: Float[Array, "n *rest"]) -> Float[Array, "k *rest"]:
+        """``M W``: the k cluster means, by a segment mean in O(n·d)."""
+        w = _check_rows(w, self.n)
+        sums = jax.ops.segment_sum(w, self.labels, num_segments=self.k)
+        counts = jnp.maximum(self.counts(), 1).astype(w.dtype)
+        return sums / counts.reshape((self.k,) + (1,) * (w.ndim - 1))
+
+    def expand(self, z: Float[Array, "k *rest"]) -> Float[Array, "n *rest"]:
+        """``C Z``: every row receives its cluster's row of ``z`` (a gather)."""
+        return _check_rows(z, self.k, "z")[self.labels]
+
+    def apply(self, w: Float[Array, "n *rest"]) -> Float[Array, "n *rest"]:
+        """``P_π W``: each row replaced by its cluster mean. O(n·d), no n×n matrix."""
+        return self.expand(self.compress(w))
+
+    def matrix(self, dtype=float) -> Float[Array, "n n"]:
+        """``P_π`` dense: ``P_ij = [l_i = l_j] / |G_{l_i}|`` (small ``n`` only)."""
+        _check_dense(self.n)
+        same = (self.labels[:, None] == self.labels[None, :]).astype(dtype)
+        size = jnp.maximum(self.counts(), 1).astype(dtype)[self.labels]
+        return same / size[:, None]
+
+
+def prune_projector(keep, n: int) -> PruneProjector:
+    """Validated :class:`PruneProjector` keeping rows ``keep`` out of ``n`` (sorted for you).
+
+    Raises:
+      TypeError, ValueError: if ``keep`` is not distinct integer indices in [0, n).
+    """
+    n = _checks.check_k(n, 1 << 62, "n")
+    return PruneProjector(_checks.check_keep(keep, n), n)
+
+
+def fold_projector(labels, k: int) -> FoldProjector:
+    """Validated :class:`FoldProjector` of a partition into ``k`` non-empty clusters.
+
+    Raises:
+      TypeError, ValueError: if ``labels`` is not integer of shape (n,) with values in
+        [0, k), or leaves a cluster empty.
+    """
+    labels_arr = jnp.asarray(labels) if hasattr(labels, "shape") else labels
+    n = len(labels_arr)
+    k = _checks.check_k(k, max(n, 1), "k")
+    return FoldProjector(_checks.check_labels(labels_arr, n, k), k)
