@@ -120,6 +120,7 @@ def sample(family: str, key, n: int, d: int, dtype=None) -> Float[Array, "n d"]:
 
 def sample_batch(family: str, key, batch: int, n: int, d: int, dtype=None):
     """``batch`` independent matrices of one family, shape (batch, n, d), via ``vmap``."""
-    sample(family, key, n, d, dtype)  # validates the arguments once
+    if family not in FAMILIES:
+        raise ValueError(f"family must be one of {sorted(FAMILIES)}; got {family!r}.")
     keys = jax.random.split(key, batch)
     return jax.vmap(lambda kk: FAMILIES[family](kk, n, d, dtype))(keys)

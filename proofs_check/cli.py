@@ -1,0 +1,108 @@
+"""Command line of ``python -m proofs_check``: run checkers, print a table, write JSON.
+
+Exit status: 0 iff no checked claim has a violation, 1 otherwise, 2 on a usage error.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import json
+import math
+import time
+from pathlib import Path
+
+from proofs_check.frame import BUDGETS, Context, Progress
+from proofs_check.registry import CHECKERS
+
+
+def _parse_claims(text: str) -> list[str]:
+    ids = [c.strip().upper() for c in text.split(",") if c.strip()]
+    unknown = [c for c in ids if c not in CHECKERS]
+    if not ids or unknown:
+        raise argparse.ArgumentTypeError(
+            f"expected a comma-separated list of implemented claims from "
+            f"{','.join(CHECKERS)}; got {text!r}"
+        )
+    return list(dict.fromkeys(ids))
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="python -m proofs_check",
+        description="Numerically verify the claims of THEORY.md (float64).",
+    )
+    p.add_argument("--claims", type=_parse_claims, default=list(CHECKERS),
+                   help=f"comma-separated claim IDs (default: all of {','.join(CHECKERS)})")
+    p.add_argument("--budget", choices=BUDGETS, default="quick",
+                   help="quick (≤ 60 s on 2 CPU cores, the default), standard or thorough")
+    p.add_argument("--seed", type=int, default=0, help="seed of the jax.random keys (default 0)")
+    p.add_argument("--json", type=Path, metavar="PATH", help="also write the report as JSON")
+    p.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None,
+                   help="progress display on stderr (default: on for standard and thorough)")
+    return p
+
+
+def _fmt_margin(m) -> str:
+    return "-" if m is None or (isinstance(m, float) and math.isinf(m)) else f"{m:+.2e}"
+
+
+def enable_compilation_cache() -> None:
+    """Persist XLA compilations across runs (compiling dominates the quick budget).
+
+    The cache lives in ``$PROJGEO_JAX_CACHE`` (default ``~/.cache/projgeo/jax``); set it
+    to ``off`` to disable. Results do not depend on it, only the start-up time does.
+    """
+    import os
+
+    import jax
+
+    path = os.environ.get("PROJGEO_JAX_CACHE", str(Path.home() / ".cache" / "projgeo" / "jax"))
+    if path.lower() in ("", "off", "0", "none"):
+        return
+    jax.config.update("jax_compilation_cache_dir", path)
+    jax.config.update("jax_persistent_cache_min_compile_time_secs", 0.2)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    import jax
+
+    jax.config.update("jax_enable_x64", True)
+    enable_compilation_cache()
+    show = args.progress if args.progress is not None else args.budget != "quick"
+    results = []
+    for cid in args.claims:
+        module = importlib.import_module(CHECKERS[cid])
+        ctx = Context(budget=args.budget, seed=args.seed, progress=Progress(show, cid))
+        t0 = time.perf_counter()
+        tally = module.check(ctx)
+        rep = tally.report()
+        results.append({"id": cid, "title": module.CLAIM.title, **rep,
+                        "seconds": round(time.perf_counter() - t0, 3),
+                        "statement": module.CLAIM.statement})
+    _print_table(results)
+    report = {
+        "backend": jax.default_backend(),
+        "devices": [str(d) for d in jax.devices()],
+        "x64": bool(jax.config.jax_enable_x64),
+        "budget": args.budget,
+        "seed": args.seed,
+        "claims": [{k: r[k] for k in ("id", "title", "trials", "violations", "worst_margin",
+                                      "seconds", "details")} for r in results],
+    }
+    if args.json:
+        args.json.write_text(json.dumps(report, indent=2, allow_nan=False) + "\n")
+    bad = [r["id"] for r in results if r["violations"]]
+    print(f"\n{len(results)} claims checked, {len(bad)} with violations"
+          + (f": {', '.join(bad)}" if bad else "."))
+    return 1 if bad else 0
+
+
+def _print_table(results) -> None:
+    head = f"{'claim':5s} {'statement':44s} {'trials':>7s} {'viol.':>6s} {'worst margin':>13s} {'s':>6s}"
+    print(head)
+    print("-" * len(head))
+    for r in results:
+        print(f"{r['id']:5s} {r['statement'][:44]:44s} {r['trials']:7d} {r['violations']:6d} "
+              f"{_fmt_margin(r['worst_margin']):>13s} {r['seconds']:6.1f}")

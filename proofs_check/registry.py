@@ -1,0 +1,7 @@
+"""Claim ID → checker module. A checker module defines ``CLAIM`` and ``check(ctx)``."""
+
+CHECKERS: dict[str, str] = {
+    "C1": "proofs_check.c1_projector_algebra",
+    "C2": "proofs_check.c2_error_optimality",
+    "C3": "proofs_check.c3_pruning_partition",
+}
