@@ -72,7 +72,7 @@ class PruneProjector:
         """``1_S`` as a boolean vector."""
         return jnp.zeros(self.n, bool).at[self.keep].set(True)
 
-    def apply(self, w: Float[Array, n *rest]) -> Float[Array, n *rest]:
+    def apply(self, w: Float[Array, "n ..."]) -> Float[Array, "n ..."]:
         """``P_S W``: the kept rows of ``w``, zeros elsewhere. O(n·d)."""
         w = _check_rows(w, self.n)
         m = self.mask().reshape((self.n,) + (1,) * (w.ndim - 1))
@@ -84,14 +84,17 @@ class PruneProjector:
         return jnp.diag(self.mask().astype(dtype))
 
     def selection(self, dtype=float) -> Float[Array, "n k"]:
-        """``S_sel ∈ {0,1}^{n×k}``, column j the indicator of ``keep[j]``; ``P_S = S_sel S_selᵀ``."""
+        """``S_sel ∈ {0,1}^{n×k}``, column j the indicator of ``keep[j]``.
+
+        ``P_S = S_sel S_selᵀ``.
+        """
         return (jnp.arange(self.n)[:, None] == self.keep[None, :]).astype(dtype)
 
-    def compress(self, w: Float[Array, n *rest]) -> Float[Array, k *rest]:
+    def compress(self, w: Float[Array, "n ..."]) -> Float[Array, "k ..."]:
         """``S_selᵀ W``: the k kept rows (the physically smaller layer, C6)."""
         return _check_rows(w, self.n)[self.keep]
 
-    def expand(self, z: Float[Array, k *rest]) -> Float[Array, n *rest]:
+    def expand(self, z: Float[Array, "k ..."]) -> Float[Array, "n ..."]:
         """``S_sel Z``: put k rows back at their indices, zeros elsewhere."""
         z = _check_rows(z, self.rank, "z")
         return jnp.zeros((self.n,) + z.shape[1:], z.dtype).at[self.keep].set(z)
@@ -134,18 +137,18 @@ class FoldProjector:
         c = self.assignment(dtype)
         return c.T / jnp.maximum(self.counts(), 1).astype(dtype)[:, None]
 
-    def compress(self, w: Float[Array, n *rest]) -> Float[Array, k *rest]:
+    def compress(self, w: Float[Array, "n ..."]) -> Float[Array, "k ..."]:
         """``M W``: the k cluster means, by a segment mean in O(n·d)."""
         w = _check_rows(w, self.n)
         sums = jax.ops.segment_sum(w, self.labels, num_segments=self.k)
         counts = jnp.maximum(self.counts(), 1).astype(w.dtype)
         return sums / counts.reshape((self.k,) + (1,) * (w.ndim - 1))
 
-    def expand(self, z: Float[Array, k *rest]) -> Float[Array, n *rest]:
+    def expand(self, z: Float[Array, "k ..."]) -> Float[Array, "n ..."]:
         """``C Z``: every row receives its cluster's row of ``z`` (a gather)."""
         return _check_rows(z, self.k, "z")[self.labels]
 
-    def apply(self, w: Float[Array, n *rest]) -> Float[Array, n *rest]:
+    def apply(self, w: Float[Array, "n ..."]) -> Float[Array, "n ..."]:
         """``P_π W``: each row replaced by its cluster mean. O(n·d), no n×n matrix."""
         return self.expand(self.compress(w))
 

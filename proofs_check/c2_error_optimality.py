@@ -105,7 +105,8 @@ def check(ctx: Context) -> Tally:
         kw = dict(dtype=dt, scale=s, terms=t, family=fam)
         for name, x in q.items():
             if isinstance(x, dict):
-                b.equal(f"{name}: closed form = ||(I-P)W||^2 (dense)", x["closed"], x["dense"], **kw)
+                b.equal(f"{name}: closed form = ||(I-P)W||^2 (dense)", x["closed"], x["dense"],
+                        **kw)
                 b.equal(f"{name}: implicit ||W-PW||^2 = dense", x["implicit"], x["dense"], **kw)
         star = q["prune_magnitude"]["closed"]
         b.equal("E_prune(S*) = sum of the n-k smallest row energies", star, q["sorted_bound"], **kw)

@@ -100,7 +100,8 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _print_table(results) -> None:
-    head = f"{'claim':5s} {'statement':44s} {'trials':>7s} {'viol.':>6s} {'worst margin':>13s} {'s':>6s}"
+    head = (f"{'claim':5s} {'statement':44s} {'trials':>7s} {'viol.':>6s} "
+            f"{'worst margin':>13s} {'s':>6s}")
     print(head)
     print("-" * len(head))
     for r in results:

@@ -108,7 +108,7 @@ class Tally:
     def report(self) -> dict[str, Any]:
         details = dict(self.details)
         details["properties"] = {
-            name: {**p, "worst_margin": None if math.isinf(p["worst_margin"]) else p["worst_margin"]}
+            name: {**p, "worst_margin": _finite_or_none(p["worst_margin"])}
             for name, p in self.properties.items()
         }
         if self.examples:
@@ -116,7 +116,7 @@ class Tally:
         return {
             "trials": self.trials,
             "violations": self.violations,
-            "worst_margin": None if math.isinf(self.worst_margin) else self.worst_margin,
+            "worst_margin": _finite_or_none(self.worst_margin),
             "details": details,
         }
 
@@ -163,3 +163,7 @@ def _jsonable(v, i):
     if v.ndim and v.shape[0] > i:
         v = v[i]
     return v.tolist() if v.size <= 64 else f"array{v.shape}"
+
+
+def _finite_or_none(x: float) -> float | None:
+    return None if math.isinf(x) else x
