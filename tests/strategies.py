@@ -1,0 +1,91 @@
+"""Hypothesis strategies for weight matrices, ranks, keep-sets and partitions.
+
+Shapes are drawn from small buckets (every new shape recompiles the jitted kernels);
+data from every family of :mod:`projgeo.families` or as raw bounded floats without
+subnormals, optionally rescaled over 12 decades.
+"""
+
+from __future__ import annotations
+
+import jax
+import numpy as np
+from hypothesis import strategies as st
+from hypothesis.extra import numpy as hnp
+
+from projgeo import families
+
+ROWS = (1, 2, 3, 5, 8, 12)
+COLS = (1, 2, 3, 5)
+SCALES = (1e-6, 1e-3, 1.0, 1e3, 1e6)
+FAMILY_NAMES = tuple(families.FAMILIES)
+
+
+@st.composite
+def shapes(draw, *, rows=ROWS, cols=COLS, min_rows: int = 1):
+    """An (n, d) shape from the buckets, with ``n ≥ min_rows``."""
+    n = draw(st.sampled_from([r for r in rows if r >= min_rows]))
+    return n, draw(st.sampled_from(cols))
+
+
+@st.composite
+def family_matrices(draw, *, shape=None, family=None, dtype=np.float64, min_rows: int = 1):
+    """A matrix of a named family (drawn if not given) from a drawn integer seed."""
+    n, d = draw(shapes(min_rows=min_rows)) if shape is None else shape
+    family = draw(st.sampled_from(FAMILY_NAMES)) if family is None else family
+    seed = draw(st.integers(0, 2**31 - 1))
+    w = families.sample(family, jax.random.key(seed), n, d, dtype)
+    return np.asarray(w)
+
+
+@st.composite
+def raw_matrices(draw, *, shape=None, dtype=np.float64, min_rows: int = 1):
+    """Arbitrary finite entries in [−1, 1] (no subnormals), with duplicate rows allowed."""
+    n, d = draw(shapes(min_rows=min_rows)) if shape is None else shape
+    elements = st.floats(-1.0, 1.0, allow_subnormal=False, width=np.dtype(dtype).itemsize * 8)
+    w = draw(hnp.arrays(dtype, (n, d), elements=elements))
+    if n > 1 and draw(st.booleans()):  # duplicate some rows
+        src = draw(st.lists(st.integers(0, n - 1), min_size=n, max_size=n))
+        w = w[np.asarray(src)]
+    return w
+
+
+@st.composite
+def weights(draw, *, shape=None, dtype=np.float64, min_rows: int = 1, scaled: bool = True):
+    """A weight matrix from any family or raw entries, optionally rescaled by 10^±6."""
+    kind = st.one_of(family_matrices(shape=shape, dtype=dtype, min_rows=min_rows),
+                     raw_matrices(shape=shape, dtype=dtype, min_rows=min_rows))
+    w = draw(kind)
+    if scaled:
+        w = (w * draw(st.sampled_from(SCALES))).astype(dtype)
+    return w
+
+
+@st.composite
+def ranks(draw, n: int, *, max_rank: int | None = None):
+    """A rank k with 1 ≤ k ≤ min(n, max_rank)."""
+    return draw(st.integers(1, n if max_rank is None else min(n, max_rank)))
+
+
+@st.composite
+def keep_sets(draw, n: int, k: int):
+    """k distinct row indices in [0, n), sorted, int32."""
+    perm = draw(st.permutations(range(n)))
+    return np.sort(np.asarray(perm[:k], np.int32))
+
+
+@st.composite
+def partitions(draw, n: int, k: int):
+    """Labels in [0, k) of length n in which every cluster is non-empty, int32."""
+    perm = draw(st.permutations(range(n)))
+    extra = draw(st.lists(st.integers(0, k - 1), min_size=n, max_size=n))
+    labels = np.asarray(extra, np.int32)
+    labels[np.asarray(perm[:k], int)] = np.arange(k, dtype=np.int32)
+    return labels
+
+
+@st.composite
+def problems(draw, *, dtype=np.float64, min_rows: int = 1, proper: bool = False):
+    """``(w, k)`` with ``1 ≤ k ≤ n`` (``k < n`` when ``proper``)."""
+    w = draw(weights(dtype=dtype, min_rows=max(min_rows, 2 if proper else 1)))
+    n = w.shape[0]
+    return w, draw(ranks(n, max_rank=n - 1 if proper else None))

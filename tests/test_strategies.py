@@ -1,0 +1,46 @@
+"""The strategies make what they promise (so that the properties test what they claim)."""
+
+import numpy as np
+from hypothesis import given
+from hypothesis import strategies as st
+
+from tests import strategies as S
+
+
+@given(S.weights())
+def test_weights_are_finite_2d_float64(w):
+    assert w.ndim == 2 and w.shape[0] in S.ROWS and w.shape[1] in S.COLS
+    assert w.dtype == np.float64 and np.all(np.isfinite(w))
+
+
+@given(S.weights(dtype=np.float32))
+def test_float32_weights_keep_their_dtype(w):
+    assert w.dtype == np.float32 and np.all(np.isfinite(w))
+
+
+@given(st.sampled_from(S.FAMILY_NAMES), st.data())
+def test_every_family_can_be_drawn(family, data):
+    w = data.draw(S.family_matrices(family=family, shape=(5, 3)))
+    assert w.shape == (5, 3) and np.all(np.isfinite(w))
+
+
+@given(st.data())
+def test_partitions_use_every_cluster(data):
+    n = data.draw(st.integers(1, 12))
+    k = data.draw(S.ranks(n))
+    labels = data.draw(S.partitions(n, k))
+    assert labels.shape == (n,) and set(labels.tolist()) == set(range(k))
+
+
+@given(st.data())
+def test_keep_sets_are_distinct_sorted_indices(data):
+    n = data.draw(st.integers(1, 12))
+    k = data.draw(S.ranks(n))
+    keep = data.draw(S.keep_sets(n, k))
+    assert len(set(keep.tolist())) == k and np.all(np.diff(keep) > 0) and keep.max() < n
+
+
+@given(S.problems(proper=True))
+def test_proper_problems_have_k_below_n(problem):
+    w, k = problem
+    assert 1 <= k < w.shape[0]
