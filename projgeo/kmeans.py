@@ -115,7 +115,7 @@ def _kmeans_plusplus(w, k: int, key, n_local_trials: int):
     sq_w = jnp.sum(w * w, axis=1)
     key, sub = jax.random.split(key)
     first = jax.random.randint(sub, (), 0, n, dtype=jnp.int32)
-    closest = jnp.sum((w - w[first]) ** 2, axis=1)
+    closest = jnp.sum((w - w[first][None, :]) ** 2, axis=1)
     centres = jnp.zeros(k, jnp.int32).at[0].set(first)
 
     def body(j, state):
@@ -145,8 +145,9 @@ def _lloyd(w, labels, k: int, max_iter: int, tol: float):
 
     def body(state):
         labels, inertia, it, _ = state
+        # An emptied cluster keeps a zero centre until the final fill; the step stays
+        # monotone since every row still moves to its nearest current centre.
         new = jnp.argmin(_sq_dists(w, sq_w, _means(w, labels, k)), axis=1).astype(jnp.int32)
-        new = _fill_empty(w, new, k)
         new_inertia = _inertia(w, new, k)
         better = new_inertia <= inertia
         stalled = jnp.all(new == labels) | (inertia - new_inertia <= tol * inertia)
@@ -168,7 +169,7 @@ def _hartigan_moves(w, sq_w, labels, k: int):
     mu = _means(w, labels, k)
     cf = counts.astype(w.dtype)
     own = jnp.sum((w - mu[labels]) ** 2, axis=1)
-    add = cf / (cf + 1.0) * _sq_dists(w, sq_w, mu)
+    add = (cf / (cf + 1.0))[None, :] * _sq_dists(w, sq_w, mu)
     add = jnp.where(jax.nn.one_hot(labels, k, dtype=bool), jnp.inf, add)
     target = jnp.argmin(add, axis=1).astype(jnp.int32)
     # Exact Δ from differences for the chosen move.
@@ -223,21 +224,25 @@ def _hartigan(w, labels, k: int, max_iter: int):
     return jax.lax.while_loop(cond, body, (labels, inertia, jnp.int32(0), jnp.bool_(False)))
 
 
-@functools.partial(
-    jax.jit, static_argnames=("k", "max_iter", "refine_iter", "n_local_trials", "warm")
-)
-def _fold_kernel(w, init_labels, key, tol, *, k, max_iter, refine_iter, n_local_trials, warm):
-    if warm:
-        labels = _fill_empty(w, init_labels, k)
-    else:
-        centres = _kmeans_plusplus(w, k, key, n_local_trials)
-        sq_w = jnp.sum(w * w, axis=1)
-        labels = jnp.argmin(_sq_dists(w, sq_w, w[centres]), axis=1).astype(jnp.int32)
-        labels = _fill_empty(w, labels, k)
+@functools.partial(jax.jit, static_argnames=("k", "n_local_trials"))
+def _init_kernel(w, key, *, k, n_local_trials):
+    centres = _kmeans_plusplus(w, k, key, n_local_trials)
+    sq_w = jnp.sum(w * w, axis=1)
+    return jnp.argmin(_sq_dists(w, sq_w, w[centres]), axis=1).astype(jnp.int32)
+
+
+@functools.partial(jax.jit, static_argnames=("k",))
+def _refine_kernel(w, labels, max_iter, refine_iter, tol, *, k):
+    # Iteration caps are traced, not static: one compilation per (n, d, k, dtype).
+    labels = _fill_empty(w, labels, k)
     labels, inertia, it1, done1 = _lloyd(w, labels, k, max_iter, tol)
-    it2, done2 = jnp.int32(0), jnp.bool_(True)
-    if refine_iter > 0:
-        labels, inertia, it2, done2 = _hartigan(w, labels, k, refine_iter)
+    labels = _fill_empty(w, labels, k)
+    inertia = jnp.minimum(inertia, _inertia(w, labels, k))
+    labels, inertia, it2, done2 = jax.lax.cond(
+        refine_iter > 0,
+        lambda: _hartigan(w, labels, k, refine_iter),
+        lambda: (labels, inertia, jnp.int32(0), jnp.bool_(True)),
+    )
     return KMeansResult(labels, _means(w, labels, k), inertia, it1 + it2, done1 & done2)
 
 
@@ -281,10 +286,10 @@ def fold(
     w = _checks.check_weights(w)
     n = w.shape[0]
     k = _checks.check_k(k, n)
-    max_iter = _checks.check_k(max_iter, 1 << 30, "max_iter")
-    refine_iter = int(refine_iter)
-    if refine_iter < 0:
-        raise ValueError(f"refine_iter must be ≥ 0; got {refine_iter}.")
+    max_iter = _checks.check_k(max_iter, 2**31 - 1, "max_iter")
+    if isinstance(refine_iter, bool) or not isinstance(refine_iter, int) or not (
+            0 <= refine_iter < 2**31):
+        raise ValueError(f"refine_iter must be an int ≥ 0; got {refine_iter!r}.")
     if not (isinstance(tol, int | float) and 0.0 <= tol < 1.0):
         raise ValueError(f"tol must be a float in [0, 1); got {tol!r}.")
     if n_local_trials is None:
@@ -293,11 +298,8 @@ def fold(
     if init is None:
         if key is None:
             raise ValueError("fold needs key= (a jax.random key for k-means++) or init= labels.")
-        init_labels = jnp.zeros(n, jnp.int32)
+        labels = _init_kernel(w, key, k=k, n_local_trials=n_local_trials)
     else:
-        init_labels = _checks.check_labels(init, n, k, allow_empty=True, name="init")
-        key = jax.random.key(0)  # unused on the warm path; keeps one signature
-    return _fold_kernel(
-        w, init_labels, key, jnp.asarray(tol, w.dtype), k=k, max_iter=max_iter,
-        refine_iter=refine_iter, n_local_trials=n_local_trials, warm=init is not None,
-    )
+        labels = _checks.check_labels(init, n, k, allow_empty=True, name="init")
+    return _refine_kernel(w, labels, jnp.int32(max_iter), jnp.int32(refine_iter),
+                          jnp.asarray(tol, w.dtype), k=k)

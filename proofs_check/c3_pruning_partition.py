@@ -53,7 +53,7 @@ def _terms(w, p):
 def _centre_pruned(w, p):
     mask = p.mask()[:, None]
     mu = jnp.sum(jnp.where(mask, 0.0, w), axis=0) / (p.n - p.rank)
-    return jnp.where(mask, w, w - mu)
+    return jnp.where(mask, w, w - mu[None, :])
 
 
 @functools.partial(jax.jit, static_argnames="k")

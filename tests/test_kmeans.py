@@ -1,0 +1,129 @@
+"""Folding by k-means: monotone warm starts, non-empty clusters, determinism (C2, C4)."""
+
+import jax
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import projgeo as pg
+from projgeo import kmeans
+from tests import strategies as S
+from tests.helpers import assert_close, assert_leq
+
+# fold() compiles once per (n, d, k): keep the shapes of these properties few.
+FOLD_SHAPES = ((5, 2), (8, 3), (12, 3))
+
+
+@st.composite
+def fold_problems(draw):
+    shape = draw(st.sampled_from(FOLD_SHAPES))
+    w = draw(S.weights(shape=shape))
+    k = draw(st.sampled_from(sorted({1, shape[0] // 2, shape[0]})))
+    return w, k
+
+
+def _inertia(w, labels, k):
+    return pg.fold_error(w, pg.FoldProjector(np.asarray(labels), k))
+
+
+@settings(max_examples=15)
+@given(fold_problems(), st.data())
+def test_warm_start_never_increases_inertia(problem, data):
+    w, k = problem
+    start = data.draw(S.partitions(w.shape[0], k))
+    before = _inertia(w, start, k)
+    for refine in (0, 1000):  # Lloyd alone, then Lloyd + Hartigan
+        res = pg.fold(w, k, init=start, refine_iter=refine)
+        assert_leq(res.inertia, before, w=w)
+        assert_close(res.inertia, _inertia(w, res.labels, k), w=w)
+
+
+@settings(max_examples=15)
+@given(fold_problems(), st.integers(0, 2**31 - 1))
+def test_fold_returns_k_nonempty_clusters_and_their_means(problem, seed):
+    w, k = problem
+    res = pg.fold(w, k, key=jax.random.key(seed))
+    labels = np.asarray(res.labels)
+    assert set(labels.tolist()) == set(range(k))
+    assert np.all(np.isfinite(res.centroids)) and np.isfinite(res.inertia)
+    means = np.stack([w[labels == j].mean(axis=0) for j in range(k)])
+    assert_close(res.centroids, means, w=w, scale=np.max(np.abs(w)))
+    assert res.centroids.dtype == w.dtype
+
+
+@settings(max_examples=15)
+@given(fold_problems(), st.integers(0, 2**31 - 1))
+def test_hartigan_result_has_no_improving_single_row_move(problem, seed):
+    w, k = problem
+    res = pg.fold(w, k, key=jax.random.key(seed))
+    labels = np.asarray(res.labels)
+    base = float(res.inertia)
+    for i in range(w.shape[0]):
+        if np.sum(labels == labels[i]) < 2:
+            continue
+        for b in range(k):
+            if b != labels[i]:
+                moved = labels.copy()
+                moved[i] = b
+                # The kernel only makes moves that gain more than rounding; allow that much.
+                assert_leq(base, _inertia(w, moved, k), w=w)
+
+
+@settings(max_examples=10)
+@given(fold_problems(), st.integers(0, 2**31 - 1))
+def test_fold_is_deterministic_under_a_fixed_key(problem, seed):
+    w, k = problem
+    a = pg.fold(w, k, key=jax.random.key(seed))
+    b = pg.fold(w, k, key=jax.random.key(seed))
+    np.testing.assert_array_equal(a.labels, b.labels)
+    np.testing.assert_array_equal(a.inertia, b.inertia)
+
+
+def test_different_keys_give_different_initialisations():
+    w = np.asarray(pg.families.sample("gaussian", jax.random.key(0), 12, 3))
+    labels = {tuple(np.asarray(pg.fold(w, 6, key=jax.random.key(s), max_iter=1,
+                                       refine_iter=0).labels)) for s in range(5)}
+    assert len(labels) > 1
+
+
+@pytest.mark.parametrize("w", [np.zeros((5, 2)), np.ones((8, 3)),
+                               np.repeat(np.array([[1.0, 2.0, 0.0], [3.0, -1.0, 0.0]]), 6, axis=0)])
+def test_duplicates_and_zero_rows_give_nonempty_clusters_without_nan(w):
+    for k in (1, w.shape[0] // 2, w.shape[0]):
+        res = pg.fold(w, k, key=jax.random.key(1))
+        assert set(np.asarray(res.labels).tolist()) == set(range(k))
+        assert np.all(np.isfinite(res.centroids)) and float(res.inertia) >= 0.0
+
+
+def test_fill_empty_never_increases_inertia():
+    w = np.asarray(pg.families.sample("clustered", jax.random.key(3), 12, 3))
+    labels = np.zeros(12, np.int32)  # clusters 1..5 empty
+    filled = np.asarray(kmeans._fill_empty(w, labels, 6))
+    assert set(filled.tolist()) == set(range(6))
+    assert_leq(_inertia(w, filled, 6), _inertia(w, labels, 6), w=w)
+
+
+def test_k_equals_n_folds_exactly_and_k_one_gives_total_variance():
+    w = np.asarray(pg.families.sample("gaussian", jax.random.key(2), 8, 3))
+    assert_close(pg.fold(w, 8, key=jax.random.key(0)).inertia, 0.0, w=w)
+    assert_close(pg.fold(w, 8, init=np.zeros(8, np.int32)).inertia, 0.0, w=w)
+    assert_close(pg.fold(w, 1, key=jax.random.key(0)).inertia,
+                 np.sum((w - w.mean(axis=0)) ** 2), w=w)
+
+
+def test_fold_matches_or_beats_scikit_learn_on_clustered_rows():
+    sklearn = pytest.importorskip("sklearn.cluster")
+    w = np.asarray(pg.families.sample("clustered", jax.random.key(4), 12, 3))
+    ours = float(pg.fold(w, 6, key=jax.random.key(0)).inertia)
+    theirs = sklearn.KMeans(6, n_init=1, random_state=0).fit(w).inertia_
+    assert ours <= theirs * 1.05
+
+
+def test_float32_path_keeps_dtype_and_its_own_tolerance():
+    w = np.asarray(pg.families.sample("gaussian", jax.random.key(5), 12, 3), np.float32)
+    start = np.arange(12, dtype=np.int32) % 6
+    res = pg.fold(w, 6, init=start)
+    assert res.centroids.dtype == np.float32 and res.inertia.dtype == np.float32
+    # float32 tolerance: eps = 1.19e-7 in the same rule.
+    assert_leq(res.inertia, _inertia(w, start, 6), w=w)
