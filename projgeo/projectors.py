@@ -24,6 +24,7 @@ import functools
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 from jaxtyping import Array, Bool, Float, Int
 
 from projgeo import _checks
@@ -177,7 +178,8 @@ def fold_projector(labels, k: int) -> FoldProjector:
       TypeError, ValueError: if ``labels`` is not integer of shape (n,) with values in
         [0, k), or leaves a cluster empty.
     """
-    labels_arr = jnp.asarray(labels) if hasattr(labels, "shape") else labels
-    n = len(labels_arr)
-    k = _checks.check_k(k, max(n, 1), "k")
-    return FoldProjector(_checks.check_labels(labels_arr, n, k), k)
+    shape = np.shape(labels)
+    if len(shape) != 1 or shape[0] < 1:
+        raise ValueError(f"labels must be {_checks.LABELS_FORM} with n ≥ 1; got shape {shape}.")
+    k = _checks.check_k(k, shape[0], "k")
+    return FoldProjector(_checks.check_labels(labels, shape[0], k), k)

@@ -1,0 +1,65 @@
+"""The proofs_check command line: table, JSON report, exit codes."""
+
+import json
+import subprocess
+import sys
+import types
+
+import pytest
+
+from proofs_check import cli, registry
+from proofs_check.frame import Claim, Tally
+
+KEYS = {"id", "title", "trials", "violations", "worst_margin", "seconds", "details"}
+
+
+def test_c3_report_has_the_documented_schema(tmp_path, capsys):
+    out = tmp_path / "r.json"
+    assert cli.main(["--claims", "C3", "--json", str(out)]) == 0
+    report = json.loads(out.read_text())
+    assert {"backend", "devices", "x64", "budget", "seed", "claims"} <= report.keys()
+    assert report["x64"] is True and report["budget"] == "quick"
+    (claim,) = report["claims"]
+    assert claim.keys() == KEYS and claim["id"] == "C3"
+    assert claim["trials"] >= 100 and claim["violations"] == 0
+    assert claim["details"]["exact"]["trials"] >= 100
+    assert "C3" in capsys.readouterr().out
+
+
+def _fake_checker(violate: bool):
+    def check(ctx):
+        tally = Tally()
+        b = tally.batch(3)
+        b.leq("a <= b", [0.0, 1.0, 2.0 if violate else 0.5], [1.0, 1.0, 1.0],
+              dtype=float, scale=1.0, terms=1)
+        b.done()
+        return tally
+
+    return types.SimpleNamespace(CLAIM=Claim("CX", "fake", "fake claim"), check=check)
+
+
+@pytest.mark.parametrize("violate, code", [(False, 0), (True, 1)])
+def test_exit_status_follows_violations(monkeypatch, tmp_path, violate, code):
+    monkeypatch.setitem(registry.CHECKERS, "CX", "fake_checker_module")
+    monkeypatch.setitem(sys.modules, "fake_checker_module", _fake_checker(violate))
+    out = tmp_path / "r.json"
+    assert cli.main(["--claims", "CX", "--json", str(out)]) == code
+    claim = json.loads(out.read_text())["claims"][0]
+    assert claim["trials"] == 3 and claim["violations"] == int(violate)
+    if violate:
+        assert claim["worst_margin"] == pytest.approx(-1.0)
+        assert claim["details"]["failing_examples"][0]["index"] == 2
+
+
+@pytest.mark.parametrize("argv", [["--claims", "C99"], ["--claims", ""], ["--budget", "fast"],
+                                  ["--seed", "x"]])
+def test_usage_errors_exit_2(argv):
+    with pytest.raises(SystemExit) as e:
+        cli.main(argv)
+    assert e.value.code == 2
+
+
+def test_module_entry_point_runs(tmp_path):
+    proc = subprocess.run([sys.executable, "-m", "proofs_check", "--claims", "C9"],
+                          capture_output=True, text=True)
+    assert proc.returncode == 2 and "expected a comma-separated list" in proc.stderr
