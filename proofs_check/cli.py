@@ -9,6 +9,7 @@ import argparse
 import importlib
 import json
 import math
+import sys
 import time
 from pathlib import Path
 
@@ -30,7 +31,8 @@ def _parse_claims(text: str) -> list[str]:
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="python -m proofs_check",
-        description="Numerically verify the claims of THEORY.md (float64).",
+        description="Numerically verify the claims of THEORY.md (float64). "
+                    "`python -m proofs_check checkpoint PATH` checks a checkpoint instead.",
     )
     p.add_argument("--claims", type=_parse_claims, default=list(CHECKERS),
                    help=f"comma-separated claim IDs (default: all of {','.join(CHECKERS)})")
@@ -65,6 +67,11 @@ def enable_compilation_cache() -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else list(argv)
+    if argv[:1] == ["checkpoint"]:
+        from proofs_check import checkpoint
+
+        return checkpoint.main(argv[1:])
     args = build_parser().parse_args(argv)
     import jax
 

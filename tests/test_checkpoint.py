@@ -1,0 +1,156 @@
+"""proofs_check checkpoint: formats, layer discovery, per-layer C3/C4 numbers, clear errors."""
+
+import json
+
+import numpy as np
+import pytest
+import safetensors.numpy
+
+import projgeo as pg
+from projgeo.checkpoint import Checkpoint, CheckpointError, find_layers, layer_rows
+from proofs_check import cli
+
+RNG = np.random.default_rng(0)
+
+
+def _f32(*shape):
+    return RNG.normal(size=shape).astype(np.float32)
+
+
+HF_MLP = {
+    "model.embed_tokens.weight": _f32(20, 6),
+    "model.layers.0.input_layernorm.weight": _f32(6),
+    "model.layers.0.mlp.up_proj.weight": _f32(8, 6),
+    "model.layers.0.mlp.up_proj.bias": _f32(8),
+    "model.layers.0.mlp.down_proj.weight": _f32(6, 8),
+    "model.norm.weight": _f32(6),
+    "lm_head.weight": _f32(8, 6),
+}
+CONV = {
+    "conv1.weight": _f32(8, 1, 2, 3),
+    "conv1.bias": _f32(8),
+    "conv2.weight": _f32(8, 8, 1, 1),  # no bias
+    "bn1.running_mean": _f32(8),
+    "bn1.num_batches_tracked": np.array(3, np.int64),
+}
+
+
+def _run(*argv):
+    return cli.main(["checkpoint", *map(str, argv)])
+
+
+@pytest.fixture
+def hf_file(tmp_path):
+    path = tmp_path / "mlp.safetensors"
+    safetensors.numpy.save_file(HF_MLP, path)
+    return path
+
+
+def test_hugging_face_names_are_paired_and_embeddings_norms_skipped(hf_file):
+    layers, skipped = find_layers(Checkpoint(hf_file))
+    by_name = {lay.name: lay for lay in layers}
+    assert set(by_name) == {"model.layers.0.mlp.up_proj", "model.layers.0.mlp.down_proj",
+                            "lm_head"}
+    assert by_name["model.layers.0.mlp.up_proj"].bias == "model.layers.0.mlp.up_proj.bias"
+    assert by_name["model.layers.0.mlp.up_proj"].shape == (8, 7)  # bias appended
+    reasons = {s.name: s.reason for s in skipped}
+    assert reasons["model.embed_tokens.weight"] == "embedding"
+    assert "1-D" in reasons["model.norm.weight"]
+
+
+def test_conv_kernels_are_flattened_and_buffers_skipped(tmp_path):
+    path = tmp_path / "conv.npz"
+    np.savez(path, **CONV)
+    ckpt = Checkpoint(path)
+    layers, skipped = find_layers(ckpt)
+    shapes = {lay.name: lay.shape for lay in layers}
+    assert shapes == {"conv1": (8, 1 * 2 * 3 + 1), "conv2": (8, 8)}
+    rows = layer_rows(ckpt, next(lay for lay in layers if lay.name == "conv1"))
+    np.testing.assert_array_equal(rows[:, :-1], CONV["conv1.weight"].reshape(8, -1))
+    np.testing.assert_array_equal(rows[:, -1], CONV["conv1.bias"])
+    assert {s.name for s in skipped} == {"bn1.running_mean", "bn1.num_batches_tracked"}
+
+
+def test_report_matches_the_library_on_the_same_tensors(hf_file, tmp_path):
+    out = tmp_path / "r.json"
+    assert _run(hf_file, "--ratios", "0.5", "--layers", "up_proj", "--json", out) == 0
+    doc = json.loads(out.read_text())
+    (layer,) = doc["layers"]
+    (rec,) = layer["ratios"]
+    w = np.concatenate([HF_MLP["model.layers.0.mlp.up_proj.weight"],
+                        HF_MLP["model.layers.0.mlp.up_proj.bias"][:, None]], 1).astype(float)
+    total = np.sum(w * w)
+    p = pg.magnitude_prune(w, 4)
+    assert rec["k"] == 4 and layer["shape"] == [8, 7]
+    np.testing.assert_allclose(rec["prune"], pg.prune_error(w, p) / total, rtol=1e-12)
+    np.testing.assert_allclose(rec["c3_fold"], pg.fold_error(w, pg.pruning_partition(p)) / total,
+                               rtol=1e-12)
+    assert rec["certified"] <= rec["c3_fold"] + 1e-12 <= rec["prune"] + 2e-12
+    assert rec["c3_holds"] and rec["c4_holds"]
+    assert doc["summary"]["violations"] == 0
+    assert any(s["reason"].startswith("does not match --layers") for s in doc["skipped"])
+
+
+def test_figures_are_written(hf_file, tmp_path):
+    figs = tmp_path / "figs"
+    assert _run(hf_file, "--ratios", "0.5", "--layers", "up_proj", "--figures", figs) == 0
+    assert (figs / "summary.png").stat().st_size > 0
+    assert (figs / "curve_model.layers.0.mlp.up_proj.png").stat().st_size > 0
+
+
+def _broken_files(tmp_path):
+    good = tmp_path / "good.safetensors"
+    safetensors.numpy.save_file({"a.weight": _f32(4, 3)}, good)
+    data = good.read_bytes()
+    (tmp_path / "truncated.safetensors").write_bytes(data[:-7])
+    (tmp_path / "header.safetensors").write_bytes(b"\x10\x00\x00\x00\x00\x00\x00\x00{not json}")
+    (tmp_path / "empty.npz").write_bytes(b"")
+    (tmp_path / "notzip.npz").write_bytes(b"hello")
+    (tmp_path / "model.onnx").write_bytes(b"x")
+    (tmp_path / "adir.safetensors").mkdir()
+    nan = _f32(4, 3)
+    nan[1, 2] = np.nan
+    safetensors.numpy.save_file({"bad.weight": nan}, tmp_path / "nan.safetensors")
+    (tmp_path / "model.pt").write_bytes(b"x")
+    return {
+        "truncated.safetensors": "truncated.safetensors: not a readable",
+        "header.safetensors": "header.safetensors: not a readable",
+        "empty.npz": "empty.npz: empty file",
+        "notzip.npz": "notzip.npz: not a readable .npz",
+        "model.onnx": "unknown format '.onnx'",
+        "adir.safetensors": "is a directory",
+        "nan.safetensors": "tensor 'bad.weight' contains NaN",
+        "missing.npz": "missing.npz: no such file",
+        "model.pt": "PyTorch",
+    }
+
+
+def test_broken_files_give_clear_errors_and_write_nothing(tmp_path, capsys):
+    pytest.importorskip("safetensors")
+    cases = _broken_files(tmp_path)
+    try:
+        import torch  # noqa: F401
+
+        cases.pop("model.pt")  # with torch installed the message differs
+    except ImportError:
+        pass
+    for name, message in cases.items():
+        out, figs = tmp_path / f"{name}.json", tmp_path / f"{name}-figs"
+        assert _run(tmp_path / name, "--ratios", "0.5", "--json", out, "--figures", figs) == 2
+        err = capsys.readouterr().err
+        assert message in err, (name, err)
+        assert not out.exists() and not figs.exists()
+
+
+def test_checkpoint_error_is_a_value_error(tmp_path):
+    with pytest.raises(CheckpointError, match="no such file"):
+        Checkpoint(tmp_path / "nope.safetensors")
+    assert issubclass(CheckpointError, ValueError)
+
+
+@pytest.mark.parametrize("argv", [["--ratios", "1.5"], ["--ratios", "a"], ["--layers", "("],
+                                  ["--norm", "l3"]])
+def test_usage_errors_exit_2(hf_file, argv):
+    with pytest.raises(SystemExit) as e:
+        _run(hf_file, *argv)
+    assert e.value.code == 2
