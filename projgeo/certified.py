@@ -7,7 +7,10 @@ cluster, C3) has ``E_fold(π_{S*}) = E_prune(S*) − (n−k)·||μ||² ≤ E_pru
 refinement that never increases the inertia keeps that bound. :func:`certified_fold`
 starts k-means at ``π_{S*}`` and refines with Lloyd and Hartigan steps, which
 :func:`projgeo.fold` accepts only when they do not raise the inertia; a final guard
-returns ``π_{S*}`` itself should the refined inertia still exceed it. Hence, as computed,
+scores the refined partition with the same function as ``π_{S*}`` (:func:`fold_error`)
+and returns ``π_{S*}`` itself should the refined one score higher: the k-means kernel's own
+inertia can differ from ``fold_error`` in the last bit, and an equal-inertia Lloyd step
+(a tie) can land one ulp above. Hence, bitwise as computed,
 
     result.inertia ≤ start_error,        start_error = E_prune(S*) − (n−k)·||μ||²,
 
@@ -42,18 +45,22 @@ class CertifiedFold(NamedTuple):
     """Result of :func:`certified_fold` (C4(ii)).
 
     Attributes:
-      result: the k-means result with ``k + 1`` clusters; ``result.inertia ≤ start_error``.
+      result: the k-means result with ``k + 1`` clusters; its ``inertia`` is
+        ``fold_error`` of its labels, and ``result.inertia ≤ start_error`` bitwise.
       prune: ``S*``, magnitude pruning at rank k.
       prune_error: ``E_prune(S*) = OPT_prune(k)``, the bound being certified.
       start_error: ``E_fold(π_{S*})``, the inertia of the starting partition.
-      fell_back: True if the guard returned ``π_{S*}`` because the refinement ended above it
-        (never expected: the k-means kernel already refuses such steps).
+      refined_error: ``fold_error`` of the partition k-means returned, before the guard;
+        ``≤ start_error`` up to rounding (the kernel never takes an increasing step).
+      fell_back: True if the guard returned ``π_{S*}`` (``refined_error > start_error``,
+        in practice only by a last-bit tie).
     """
 
     result: KMeansResult
     prune: PruneProjector
     prune_error: Scalar
     start_error: Scalar
+    refined_error: Scalar
     fell_back: Bool[Array, ""]
 
     @property
@@ -77,7 +84,8 @@ def certified_fold(
 
     ``π_{S*}`` (C3) is refined by :func:`projgeo.fold` warm-started at it (Lloyd, then
     Hartigan moves; each step kept only if the inertia does not rise), then guarded:
-    if the refined inertia exceeds ``E_fold(π_{S*})``, ``π_{S*}`` is returned. Works under
+    if the refined partition's ``fold_error`` exceeds ``E_fold(π_{S*})``, ``π_{S*}`` is
+    returned. Works under
     ``jax.jit`` and ``jax.vmap`` (``k`` static).
 
     Args:
@@ -103,12 +111,13 @@ def certified_fold(
     start = pruning_partition(star)
     start_error = fold_error(w, start)
     res = fold(w, k + 1, init=start.labels, max_iter=max_iter, refine_iter=refine_iter)
-    worse = res.inertia > start_error
+    refined_error = fold_error(w, res.projector())
+    worse = refined_error > start_error
     guarded = KMeansResult(
         labels=jnp.where(worse, start.labels, res.labels),
         centroids=jnp.where(worse, start.compress(w), res.centroids),
-        inertia=jnp.where(worse, start_error, res.inertia),
+        inertia=jnp.where(worse, start_error, refined_error),
         iterations=res.iterations,
         converged=res.converged & ~worse,
     )
-    return CertifiedFold(guarded, star, prune_error(w, star), start_error, worse)
+    return CertifiedFold(guarded, star, prune_error(w, star), start_error, refined_error, worse)

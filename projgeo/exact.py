@@ -190,15 +190,22 @@ def _as_batch(w, name: str = "w"):
 
 
 def inertia_of(w: np.ndarray, labels: np.ndarray) -> np.ndarray:
-    """``E_fold`` of labelings from differences: w (B, n, d), labels (B, K, n) → (B, K).
+    """``E_fold`` of labelings from differences ``Σ ||w_i − μ_{l_i}||²`` (host-side numpy).
 
-    Host-side (numpy), for the small matrices of this module.
+    Args:
+      w: (B, n, d) weights.
+      labels: (B, K, n) labelings per matrix, or (K, n) shared by all B matrices.
+
+    Returns:
+      (B, K) inertias.
     """
     m = int(labels.max()) + 1 if labels.size else 1
-    onehot = (labels[..., None] == np.arange(m)).astype(w.dtype)  # (B, K, n, m)
-    counts = np.maximum(onehot.sum(axis=2), 1)  # (B, K, m)
-    means = np.einsum("bkim,bid->bkmd", onehot, w) / counts[..., None]
-    r = w[:, None] - np.take_along_axis(means, labels[..., None].astype(np.intp), axis=2)
+    lab = labels if labels.ndim == 3 else labels[None]
+    onehot = (lab[..., None] == np.arange(m)).astype(w.dtype)  # (B|1, K, n, m)
+    counts = np.maximum(onehot.sum(axis=2), 1)
+    means = np.swapaxes(onehot, -1, -2) @ w[:, None] / counts[..., None]  # (B, K, m, d)
+    idx = np.broadcast_to(lab, means.shape[:2] + lab.shape[-1:])[..., None].astype(np.intp)
+    r = w[:, None] - np.take_along_axis(means, idx, axis=2)
     return np.sum(r * r, axis=(2, 3))
 
 
@@ -284,7 +291,7 @@ def brute_force_fold(w: Float[Array, "... n d"], k: int) -> ExactFold:
     all_labels = np.array(list(itertools.product(range(k), repeat=n)), np.int32).reshape(-1, n)
     onto = np.array([len(set(r)) == k for r in all_labels.tolist()])
     cand = all_labels[onto]
-    inertia = inertia_of(ws, np.broadcast_to(cand, (len(ws),) + cand.shape))
+    inertia = inertia_of(ws, cand)
     best = np.argmin(inertia, axis=1)
     return ExactFold(jnp.asarray(cand[best].reshape(lead + (n,))),
                      jnp.asarray(inertia[np.arange(len(ws)), best].reshape(lead)))
