@@ -78,16 +78,29 @@ def _candidates(x):
     return sorted(out, key=_complexity)
 
 
-def shrink(w: np.ndarray) -> np.ndarray:
+def shrink(w: np.ndarray, *, nonzero_rows: bool = False) -> np.ndarray | None:
     """Shrink a counterexample: delete rows, then columns, then simplify entries.
 
-    Every step keeps ``loss_rank(w) is not None`` and makes ``(n, d, Σ complexity)``
-    strictly smaller, so it terminates; the result is scaled to integers where its entries
-    are small rationals.
+    Every accepted step keeps ``loss_rank(w) is not None`` (and, with ``nonzero_rows``,
+    no all-zero row) and makes ``(n, d, Σ complexity of the entries)`` strictly smaller,
+    so the loop terminates. The result is scaled to integers where its entries are small
+    rationals, with its rows sorted. Returns None if ``w`` (without its zero rows, under
+    ``nonzero_rows``) does not lose.
     """
     w = np.asarray(w, np.float64)
+    if nonzero_rows:
+        w = w[np.any(w != 0, axis=1)]
+    if w.shape[0] < 2:
+        return None
     w = w / np.max(np.abs(w))  # the loss is homogeneous of degree 2: scale is free
-    assert loss_rank(w) is not None
+
+    def ok(cand):
+        if nonzero_rows and not np.all(np.any(cand != 0, axis=1)):
+            return False
+        return loss_rank(cand) is not None
+
+    if not ok(w):
+        return None
 
     def deletions():
         for axis in (0, 1):
@@ -98,30 +111,28 @@ def shrink(w: np.ndarray) -> np.ndarray:
                     if len(keep) >= (2 if axis == 0 else 1):
                         yield np.take(w, keep, axis=axis)
 
-    changed = True
-    while changed:
-        changed = False
-        for cand in deletions():
-            if loss_rank(cand) is not None:
-                w, changed = cand, True
-                break
-        if changed:
-            continue
+    def simplifications():
         for i, j in np.ndindex(*w.shape):
             for v in _candidates(w[i, j]):
                 cand = w.copy()
                 cand[i, j] = float(v)
-                if loss_rank(cand) is not None:
-                    w, changed = cand, True
-                    break
+                yield cand
+
+    changed = True
+    while changed:
+        changed = False
+        for cand in (*deletions(), *simplifications()):
+            if ok(cand):
+                w, changed = cand, True
+                break
     if all(_complexity(x)[0] < 10**9 for x in w.ravel()):
         w = w * np.lcm.reduce([Fraction(x).limit_denominator(1000).denominator for x in w.ravel()])
     return w[np.lexsort(w.T[::-1])]  # rows in lexicographic order: one form per example
 
 
 def exact_opt(w_int: np.ndarray, k: int) -> tuple[Fraction, Fraction]:
-    """``(OPT_fold(k), OPT_prune(k))`` of a rational matrix in exact arithmetic."""
-    rows = [[Fraction(x).limit_denominator(10**6) for x in r] for r in w_int]
+    """``(OPT_fold(k), OPT_prune(k))`` in exact arithmetic (floats are exact dyadic rationals)."""
+    rows = [[Fraction(x) for x in r] for r in w_int]
     n, d = len(rows), len(rows[0])
     energy = sorted(sum(x * x for x in r) for r in rows)
     prune = sum(energy[: n - k], Fraction(0))
@@ -202,31 +213,37 @@ def _large_rates(ctx: Context) -> dict:
 
 
 def _check_counterexamples(ctx: Context, tally: Tally, found: list) -> list:
+    """Shrink the first ``scale`` losses of each family, twice: freely, and keeping every
+    row non-zero (a zero row is the cheapest way to lose; the second form shows another)."""
     per_family: dict = {}
-    for f in found:  # the first loss of each family (then more in larger budgets)
+    for f in found:
         per_family.setdefault(f["family"], []).append(f)
     picks = [f for fs in per_family.values() for f in fs[: ctx.scale]]
-    out, seen = [], {}
-    b = tally.batch(max(len(picks), 1), "counterexamples")
-    b.true("a counterexample OPT_fold(k) > OPT_prune(k) exists", [bool(picks)] * max(len(picks), 1))
-    confirmed = []
-    for step, f in enumerate(picks):
-        w = shrink(f["w"])
-        k = loss_rank(w)
-        fold_q, prune_q = exact_opt(w, k)
-        confirmed.append(fold_q > prune_q)
-        key = (w.shape, tuple(np.round(w, 12).ravel()), k)
-        if key in seen:
-            seen[key]["shrunk_from"].append({k_: f[k_] for k_ in ("family", "shape", "k")})
-        else:
-            seen[key] = {"w": w.tolist(), "k": k, "shape": list(w.shape),
-                         "OPT_fold": str(fold_q), "OPT_prune": str(prune_q),
-                         "shrunk_from": [{k_: f[k_] for k_ in ("family", "shape", "k")}]}
-            out.append(seen[key])
-        ctx.progress.update(step + 1, len(picks) + 2, f"shrink {f['family']}")
-    if picks:
-        b.true("shrunk counterexample loses in exact rationals", confirmed)
+    b = tally.batch(1, "counterexample search")
+    b.true("a counterexample OPT_fold(k) > OPT_prune(k) exists", [bool(picks)])
     b.done()
+    out, seen, confirmed = [], {}, []
+    for step, f in enumerate(picks):
+        origin = {key: f[key] for key in ("family", "shape", "k")}
+        for nonzero in (False, True):
+            w = shrink(f["w"], nonzero_rows=nonzero)
+            if w is None:  # only its zero rows made it lose
+                continue
+            k = loss_rank(w)
+            fold_q, prune_q = exact_opt(w, k)
+            confirmed.append(fold_q > prune_q)
+            key = (w.shape, tuple(w.ravel()), k)
+            if key not in seen:
+                seen[key] = {"w": w.tolist(), "k": k, "shape": list(w.shape),
+                             "OPT_fold": str(fold_q), "OPT_prune": str(prune_q),
+                             "rows_kept_nonzero": nonzero, "shrunk_from": []}
+                out.append(seen[key])
+            seen[key]["shrunk_from"].append(origin)
+        ctx.progress.update(step + 1, len(picks) + 2, f"shrink {f['family']}")
+    if confirmed:
+        b = tally.batch(len(confirmed), "shrunk counterexamples")
+        b.true("shrunk counterexample loses in exact rationals", confirmed)
+        b.done()
     return out
 
 
