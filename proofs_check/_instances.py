@@ -129,6 +129,29 @@ def exact_batch_size(scale: int) -> int:
     return 32 * scale
 
 
+class FoldJob(NamedTuple):
+    """One compiled batch of certified (and default) folds: shape, k, batch, families."""
+
+    n: int
+    d: int
+    k: int
+    default: bool
+    batch: int
+    families: tuple[str, ...]
+    large: bool
+
+
+def fold_jobs(scale: int) -> list[FoldJob]:
+    """The fold batches of a budget. Up to n = 10 the batch equals the exact part's (same
+    matrices, so OPT_fold(k+1) is known); beyond, about 4096/n matrices per family; large
+    layers: ``max(1, scale // 2)`` per family of LARGE_FAMILIES."""
+    b = exact_batch_size(scale)
+    jobs = [FoldJob(n, d, k, dflt, b if n <= exact.MAX_N else min(b, max(4, 4096 // n)),
+                    NAMES, False) for n, d, k, dflt in fold_shapes(scale)]
+    return jobs + [FoldJob(n, d, k, False, max(1, scale // 2), LARGE_FAMILIES, True)
+                   for n, d, k in large_shapes(scale)]
+
+
 @functools.lru_cache(maxsize=32)
 def fast_families(seed: int, batch: int, n: int, d: int, names: tuple[str, ...] = NAMES):
     """``batch`` matrices of each family in ``names``: ((len(names)·batch, n, d), names).

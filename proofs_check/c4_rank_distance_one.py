@@ -134,24 +134,24 @@ def _check_folds(ctx: Context, tally: Tally) -> tuple[dict, dict]:
     # fell_back: the guard returned π_S* after a last-bit tie (not a violation, counted).
     cert = {"trials": 0, "shapes": [], "large_layers": [], "fell_back": 0}
     dflt = {"trials": 0, "shapes": [], "by_shape": []}
-    jobs = [(s, batch, _instances.NAMES, "fold") for s in _instances.fold_shapes(ctx.scale)]
-    jobs += [((n, d, k, False), 1, _instances.LARGE_FAMILIES, "large")
-             for n, d, k in _instances.large_shapes(ctx.scale)]
+    jobs = _instances.fold_jobs(ctx.scale)
     exact_draws = {draw for draw, _ in _instances.exact_draws(ctx.scale)}
-    for step, ((n, d, k, default), bsz, fams, kind) in enumerate(jobs):
-        ws, names, res = _instances.fold_instances(ctx.seed, bsz, n, d, k, default, fams)
+    for step, job in enumerate(jobs):
+        n, d, k, default = job.n, job.d, job.k, job.default
+        ws, names, res = _instances.fold_instances(ctx.seed, job.batch, n, d, k, default,
+                                                   job.families)
         res = {**res, "k": k}
         kw = dict(dtype=ws.dtype, scale=res["w_sq"], terms=n * d, family=names)
         opt_next = None
-        if kind == "fold" and (n, d) in exact_draws:
-            opt_next = _instances.exact_instances(ctx.seed, bsz, (n, d), n, d).fold[:, k]
+        if (n, d) in exact_draws and job.batch == batch:  # the exact part's matrices
+            opt_next = _instances.exact_instances(ctx.seed, batch, (n, d), n, d).fold[:, k]
         b = tally.batch(len(ws), f"certified n={n} d={d} k={k}")
         _fold_checks(b, res, kw, "certified", opt_next)
         b.done()
         cert["trials"] += len(ws)
         cert["fell_back"] += int(res["fell_back"].sum())
         cert["shapes"].append([n, d, k])
-        if kind == "large":
+        if job.large:
             rel = (res["prune"] - res["certified"]) / res["w_sq"]
             cert["large_layers"] += [{"n": n, "d": d, "k": k, "family": str(f),
                                       "relative_margin": float(m)} for f, m in zip(names, rel,
@@ -168,7 +168,7 @@ def _check_folds(ctx: Context, tally: Tally) -> tuple[dict, dict]:
             dflt["trials"] += stats["trials"]
             dflt["shapes"].append([n, d, k])
             dflt["by_shape"].append({"shape": [n, d, k], **stats})
-        ctx.progress.update(step + 1, len(jobs), f"{kind} n={n} d={d} k={k}")
+        ctx.progress.update(step + 1, len(jobs), f"fold n={n} d={d} k={k}")
     return cert, dflt
 
 

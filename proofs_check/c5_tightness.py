@@ -194,15 +194,13 @@ def _exact_rates(ctx: Context):
 
 def _large_rates(ctx: Context) -> dict:
     """Larger n: best known fold at k+1 (certified, k-means++) against OPT_prune(k+1)."""
-    batch = _instances.exact_batch_size(ctx.scale)
-    jobs = [(s, batch, _instances.NAMES) for s in _instances.fold_shapes(ctx.scale)]
-    jobs += [((n, d, k, False), 1, _instances.LARGE_FAMILIES)
-             for n, d, k in _instances.large_shapes(ctx.scale)]
     tables = {}
-    for (n, d, k, default), bsz, fams in jobs:
+    for job in _instances.fold_jobs(ctx.scale):
+        n, d, k, default = job.n, job.d, job.k, job.default
         if n <= ex.MAX_N:
             continue  # the exact rates cover it
-        ws, fam, res = _instances.fold_instances(ctx.seed, bsz, n, d, k, default, fams)
+        ws, fam, res = _instances.fold_instances(ctx.seed, job.batch, n, d, k, default,
+                                                 job.families)
         best = np.minimum(res["certified"], res["default"]) if default else res["certified"]
         tol = tolerance(ws.dtype, scale=res["w_sq"], terms=n * d)
         gap = best - res["prune_next"]
