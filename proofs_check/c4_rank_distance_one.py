@@ -74,8 +74,8 @@ def _check_exact(ctx: Context, tally: Tally) -> dict:
         b.leq("exact: OPT_fold(k+1) <= OPT_prune(k)", fold_next, prune_k, **kw)
         b.leq("exact: OPT_fold(k+1) <= OPT_fold(k)", e.fold[:, 1:], e.fold[:, :-1], **kw)
         b.leq("exact: OPT_prune(k+1) <= OPT_prune(k)", e.prune[:, 1:], e.prune[:, :-1], **kw)
-        b.equal("exact: OPT_fold(n) = 0", e.fold[:, -1], 0.0, **kw)
-        b.equal("exact: OPT_prune(n) = 0", e.prune[:, -1], 0.0, **kw)
+        b.equal("exact: OPT_fold(n) = 0", e.fold[:, -1:], 0.0, **kw)
+        b.equal("exact: OPT_prune(n) = 0", e.prune[:, -1:], 0.0, **kw)
         blocks = np.array([[len(np.unique(lab)) for lab in per_k] for per_k in e.labels])
         b.true("exact: optimal labels have k non-empty clusters",
                blocks == np.arange(1, n + 1)[None, :], family=e.names)
