@@ -14,8 +14,9 @@ translation invariant; centring removes a shared offset before any cancellation)
     E_fold(π) = tr G − Σ_{i,m} [l_i = l_m] / |G_{l_i}| · G_im,
 
 so a chunk of partitions is one ``(chunk, n²) @ (n², batch)`` product, whatever d is. Rows
-are padded to ``MAX_N`` and partitions to ``CHUNK``, so a single jitted kernel serves every
-``(n, k)``, and the memory stays ``O(CHUNK·MAX_N²)``. The winning partition's inertia is
+are padded to ``MAX_N``, partitions to ``CHUNK`` and batches to at most ``BATCH``
+matrices, so one jitted kernel (three batch buckets) serves every ``(n, k)``, and the
+memory stays ``O(CHUNK·(MAX_N² + BATCH))`` whatever the batch. The winning partition's inertia is
 then recomputed from differences ``Σ ||w_i − μ_j||²``, so the reported optimum is
 accurate relative to itself, not only to ``||W||²``.
 
@@ -45,8 +46,9 @@ from projgeo import _checks
 MAX_N = 10
 #: Largest n for :func:`brute_force_fold` (k^n labelings).
 MAX_BRUTE_N = 6
-#: Partitions scored per kernel call (memory ``CHUNK·MAX_N²`` floats).
+#: Partitions and matrices scored per kernel call (memory ``CHUNK·(MAX_N² + BATCH)`` floats).
 CHUNK = 8192
+BATCH = 256
 
 
 class ExactFold(NamedTuple):
@@ -88,15 +90,16 @@ def _rgs(n: int, k: int) -> np.ndarray:
     if k < 1 or k > n:
         return np.zeros((0, n), np.int8)
     if k == 1:
-        return np.zeros((1, n), np.int8)
-    if k == n:
-        return np.arange(n, dtype=np.int8)[None, :]
-    a = _rgs(n - 1, k)  # last row joins one of the k blocks
-    b = _rgs(n - 1, k - 1)  # last row opens block k − 1
-    grow = np.concatenate([np.repeat(a, k, axis=0), np.tile(np.arange(k, dtype=np.int8), len(a))
-                           [:, None]], axis=1)
-    opened = np.concatenate([b, np.full((len(b), 1), k - 1, np.int8)], axis=1)
-    out = np.concatenate([grow, opened])
+        out = np.zeros((1, n), np.int8)
+    elif k == n:
+        out = np.arange(n, dtype=np.int8)[None, :]
+    else:
+        a = _rgs(n - 1, k)  # the last row joins one of the k blocks
+        b = _rgs(n - 1, k - 1)  # the last row opens block k − 1
+        last = np.tile(np.arange(k, dtype=np.int8), len(a))[:, None]
+        grow = np.concatenate([np.repeat(a, k, axis=0), last], axis=1)
+        opened = np.concatenate([b, np.full((len(b), 1), k - 1, np.int8)], axis=1)
+        out = np.concatenate([grow, opened])
     out.setflags(write=False)
     return out
 
@@ -171,7 +174,8 @@ def _chunk_min(labels, rank, grams):
 
 
 def _bucket(b: int) -> int:
-    return 1 << max(0, (b - 1).bit_length())
+    """Padded batch size: 1, 16 or BATCH (three compiles of the kernel at most)."""
+    return 1 if b == 1 else 16 if b <= 16 else BATCH
 
 
 def _as_batch(w, name: str = "w"):
@@ -209,6 +213,23 @@ def inertia_of(w: np.ndarray, labels: np.ndarray) -> np.ndarray:
     return np.sum(r * r, axis=(2, 3))
 
 
+def _best_indices(grams: np.ndarray, lab, rank) -> np.ndarray:
+    """For each rank and matrix, the index of a partition of least inertia: (MAX_N+1, B)."""
+    nb = len(grams)
+    padded = np.zeros((_bucket(nb), MAX_N, MAX_N), grams.dtype)
+    padded[:nb] = grams
+    padded = jnp.asarray(padded)
+    best = np.full((MAX_N + 1, nb), np.inf)
+    arg = np.zeros((MAX_N + 1, nb), np.int64)
+    for start in range(0, len(lab), CHUNK):
+        m, i = _chunk_min(lab[start:start + CHUNK], rank[start:start + CHUNK], padded)
+        m, i = np.asarray(m)[:, :nb], np.asarray(i)[:, :nb]
+        better = m < best  # ties keep the earlier partition
+        best = np.where(better, m, best)
+        arg = np.where(better, start + i, arg)
+    return arg
+
+
 def _exact(w, ks: tuple[int, ...]):
     ws, lead = _as_batch(w)
     nb, n, _ = ws.shape
@@ -217,21 +238,13 @@ def _exact(w, ks: tuple[int, ...]):
         _checks.check_k(k, n)
     lab, rank, plain = _padded(n, ks)
     wc = ws - ws.mean(axis=1, keepdims=True)
-    grams = np.zeros((_bucket(nb), MAX_N, MAX_N), ws.dtype)
-    grams[:nb, :n, :n] = wc @ np.swapaxes(wc, 1, 2)
-    grams = jnp.asarray(grams)
-    best = np.full((MAX_N + 1, nb), np.inf)
-    arg = np.zeros((MAX_N + 1, nb), np.int64)
-    for start in range(0, len(lab), CHUNK):
-        m, i = _chunk_min(lab[start:start + CHUNK], rank[start:start + CHUNK], grams)
-        m, i = np.asarray(m)[:, :nb], np.asarray(i)[:, :nb]
-        better = m < best
-        best = np.where(better, m, best)
-        arg = np.where(better, start + i, arg)
+    grams = np.zeros((nb, MAX_N, MAX_N), ws.dtype)
+    grams[:, :n, :n] = wc @ np.swapaxes(wc, 1, 2)
+    arg = np.concatenate([_best_indices(grams[b:b + BATCH], lab, rank)
+                          for b in range(0, nb, BATCH)], axis=1)
     sel = arg[list(ks)].T  # (B, len(ks)) indices into the padded list = into ``plain``
     labels = plain[sel].astype(np.int32)  # (B, len(ks), n)
-    inertia = inertia_of(ws, labels)
-    return labels, inertia, lead
+    return labels, inertia_of(ws, labels), lead
 
 
 def exact_fold(w: Float[Array, "... n d"], k: int) -> ExactFold:

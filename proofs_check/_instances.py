@@ -228,4 +228,7 @@ def fold_instances(seed: int, batch: int, n: int, d: int, k: int, default: bool,
     ws, fam = fast_families(seed, batch, n, d, names)
     keys = jax.random.split(jax.random.fold_in(jax.random.key(seed, impl=IMPL), 7 * n + k),
                             len(ws))
-    return ws, fam, jax.tree.map(np.asarray, _folds(ws, keys, k=k, default=default))
+    folds = _folds.lower(ws, keys, k=k, default=default)
+    # Small layers run in milliseconds, so compile them fast; large ones need the optimiser.
+    folds = folds.compile(compiler_options=FAST_COMPILE if n <= exact.MAX_N else {})
+    return ws, fam, jax.tree.map(np.asarray, folds(ws, keys))
