@@ -74,8 +74,24 @@ def shape_batches(ctx, salt: int, shape_list=None):
     """
     shape_list = shapes(ctx.scale) if shape_list is None else shape_list
     for si, (n, d, k) in enumerate(shape_list):
-        ws, names = all_families(ctx.seed, batch_size(ctx.scale), n, d)
-        yield (n, d, k), ws, names, jax.random.split(ctx.key(salt, si), ws.shape[0])
+        ws, names = fast_families(ctx.seed, batch_size(ctx.scale), n, d)
+        yield (n, d, k), jnp.asarray(ws), names, jax.random.split(ctx.key(salt, si), ws.shape[0])
+
+
+_COMPILED: dict = {}
+
+
+def run_fast(jitted, *args, **static):
+    """Call ``jitted(*args, **static)`` through an executable compiled with ``FAST_COMPILE``.
+
+    Small checker batches run in milliseconds, so compile time is what counts; the
+    executables are cached per function, static arguments and argument shapes/dtypes.
+    """
+    sig = tuple((x.shape, str(x.dtype)) for x in jax.tree.leaves(args))
+    key = (jitted, tuple(sorted(static.items())), sig)
+    if key not in _COMPILED:
+        _COMPILED[key] = jitted.lower(*args, **static).compile(compiler_options=FAST_COMPILE)
+    return _COMPILED[key](*args)
 
 
 # ---------------------------------------------------------------------------

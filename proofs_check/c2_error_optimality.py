@@ -99,7 +99,8 @@ def check(ctx: Context) -> Tally:
             rng = np.random.default_rng([ctx.seed, n, k])
             masks = np.array([np.isin(np.arange(n), rng.choice(n, k, replace=False))
                               for _ in range(RANDOM_SUBSETS)])
-        q = jax.tree.map(np.asarray, _batch(ws, keys, jnp.asarray(masks, ws.dtype), k))
+        q = jax.tree.map(np.asarray, _instances.run_fast(
+            _batch, ws, keys, jnp.asarray(masks, ws.dtype), k=k))
         b = tally.batch(ws.shape[0], f"n={n} d={d} k={k}")
         dt, s, t = ws.dtype, q["w_sq"], n * d
         kw = dict(dtype=dt, scale=s, terms=t, family=fam)

@@ -86,7 +86,7 @@ def exact_terms(w: np.ndarray, keep) -> dict[str, Fraction]:
 def _check_float(ctx, tally):
     shapes = _instances.shapes(ctx.scale)
     for step, ((n, d, k), ws, fam, keys) in enumerate(_instances.shape_batches(ctx, 3)):
-        q = jax.tree.map(np.asarray, _batch(ws, keys, k))
+        q = jax.tree.map(np.asarray, _instances.run_fast(_batch, ws, keys, k=k))
         b = tally.batch(ws.shape[0], f"n={n} d={d} k={k}")
         for name, x in q.items():
             kw = dict(dtype=ws.dtype, scale=x["w_sq"], terms=n * d, family=fam)
