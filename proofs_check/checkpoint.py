@@ -96,7 +96,7 @@ def check_layer(w: np.ndarray, ratios, *, norm: str, key) -> list[dict]:
             q = pg.pruning_partition(p)
             c3 = float(pg.fold_error(w, q))
             prune, gain = float(pg.prune_error(w, p)), float(pg.c3_gain(w, p))
-            cert = float(pg.fold(w, k + 1, init=q.labels).inertia)
+            cert = float(pg.certified_fold(w, k).result.inertia)
             rec |= {"c3_fold": c3 / scale, "certified": cert / scale,
                     "fold_k1": float(pg.fold(w, k + 1, key=kk).inertia) / scale,
                     "c3_holds": bool(abs(c3 - (prune - gain)) <= tol and c3 <= prune + tol),
@@ -120,7 +120,7 @@ def error_curve(w: np.ndarray, *, norm: str) -> dict:
         q = pg.pruning_partition(p)
         curve["prune"].append(float(pg.prune_error(w, p)) / scale)
         curve["c3_fold_k1"].append(float(pg.fold_error(w, q)) / scale)
-        curve["certified_k1"].append(float(pg.fold(w, k + 1, init=q.labels).inertia) / scale)
+        curve["certified_k1"].append(float(pg.certified_fold(w, k).result.inertia) / scale)
     return curve
 
 
