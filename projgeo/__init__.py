@@ -4,6 +4,7 @@ The whole public API on one screen; THEORY.md names the claims (C1–C8).
 """
 
 from projgeo import families, tolerance
+from projgeo.certified import CertifiedFold, certified_fold
 from projgeo.errors import (
     c3_gain,
     fold_error,
@@ -12,6 +13,17 @@ from projgeo.errors import (
     pruned_mean,
     pruning_partition,
 )
+from projgeo.exact import (
+    ExactFold,
+    ExactPath,
+    brute_force_fold,
+    exact_fold,
+    exact_fold_path,
+    exact_prune,
+    exact_prune_path,
+    fold_1d_path,
+    set_partitions,
+)
 from projgeo.families import FAMILIES
 from projgeo.kmeans import KMeansResult, fold
 from projgeo.projectors import FoldProjector, PruneProjector, fold_projector, prune_projector
@@ -19,12 +31,22 @@ from projgeo.pruning import magnitude_prune, row_scores
 
 __all__ = [
     "FAMILIES",
+    "CertifiedFold",
+    "ExactFold",
+    "ExactPath",
     "FoldProjector",
     "KMeansResult",
     "PruneProjector",
+    "brute_force_fold",
     "c3_gain",
+    "certified_fold",
+    "exact_fold",
+    "exact_fold_path",
+    "exact_prune",
+    "exact_prune_path",
     "families",
     "fold",
+    "fold_1d_path",
     "fold_error",
     "fold_projector",
     "magnitude_prune",
@@ -34,5 +56,6 @@ __all__ = [
     "pruning_partition",
     "prune_projector",
     "row_scores",
+    "set_partitions",
     "tolerance",
 ]

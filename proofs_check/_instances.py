@@ -7,12 +7,13 @@ families at once (one compiled sampler per shape) and checked in one vmapped bat
 from __future__ import annotations
 
 import functools
+from typing import NamedTuple
 
 import jax
 import jax.numpy as jnp
 import numpy as np
 
-from projgeo import families
+from projgeo import certified_fold, exact, families, fold, fold_error
 
 #: (n, d, k) shapes of the quick budget; larger budgets add the ``EXTRA`` shapes.
 SHAPES = ((6, 3, 2), (11, 5, 5))
@@ -37,12 +38,16 @@ def random_partition(key, n: int, k: int):
     return jax.random.permutation(k2, base).astype(jnp.int32)
 
 
+def _draw(key, batch: int, n: int, d: int, names=NAMES):
+    keys = jax.random.split(key, len(names))
+    return jnp.concatenate(
+        [families.sample_batch(f, kk, batch, n, d) for f, kk in zip(names, keys, strict=True)]
+    )
+
+
 @functools.partial(jax.jit, static_argnames=("batch", "n", "d"))
 def _all_families(key, batch: int, n: int, d: int):
-    keys = jax.random.split(key, len(NAMES))
-    return jnp.concatenate(
-        [families.sample_batch(f, kk, batch, n, d) for f, kk in zip(NAMES, keys, strict=True)]
-    )
+    return _draw(key, batch, n, d)
 
 
 @functools.lru_cache(maxsize=32)
@@ -71,3 +76,159 @@ def shape_batches(ctx, salt: int, shape_list=None):
     for si, (n, d, k) in enumerate(shape_list):
         ws, names = all_families(ctx.seed, batch_size(ctx.scale), n, d)
         yield (n, d, k), ws, names, jax.random.split(ctx.key(salt, si), ws.shape[0])
+
+
+# ---------------------------------------------------------------------------
+# Exact optima and certified folds, shared by the C4 and C5 checkers.
+#
+# Compiling the samplers dominates a cold quick run on a CPU, so these matrices are drawn
+# with the "rbg" PRNG and compiled without LLVM optimisation (FAST_COMPILE): together
+# about 2.5× less compile time than ``all_families`` (threefry, default options), measured
+# with jax 0.10.2; the draw itself takes milliseconds either way. "rbg" streams are
+# reproducible on one backend only.
+
+IMPL = "rbg"
+FAST_COMPILE = {"xla_backend_optimization_level": 0}
+#: Exact part: ((N, D), sub-shapes). Every sub-shape (n, d) is the leading n×d block of
+#: the same (N, D) draws, so one sampler serves them: n ≤ 6 also gets the brute-force
+#: cross-check, d = 1 the dynamic programme.
+EXACT_DRAWS = (((10, 4), ((10, 4), (6, 4), (10, 1))),)
+EXACT_EXTRA = (((8, 16), ((8, 16), (5, 2), (8, 1))), ((9, 3), ((9, 3), (4, 3), (7, 1))))
+#: (n, d, k, default): certified fold at k+1, and default k-means++ if ``default``.
+#: (10, 4) shares its matrices with the exact part, so both get OPT_fold(k+1).
+FOLD_SHAPES = ((10, 4, 4, True),)
+FOLD_EXTRA = ((48, 8, 23, True), (64, 16, 47, True), (24, 12, 5, True), (128, 32, 63, True),
+              (256, 16, 191, False))
+#: (n, d, k): large layers, certified fold only, LARGE_FAMILIES each.
+LARGE_SHAPES = ((512, 64, 127),)
+LARGE_EXTRA = ((2048, 32, 511), (1024, 128, 255))
+LARGE_FAMILIES = ("heavy_tailed", "clustered")
+
+
+def _more(base, extra, scale: int):
+    return base + extra[: {1: 0, 4: 1}.get(scale, len(extra))]
+
+
+def exact_draws(scale: int):
+    """Quick: EXACT_DRAWS; standard adds one of EXACT_EXTRA; thorough all."""
+    return _more(EXACT_DRAWS, EXACT_EXTRA, scale)
+
+
+def fold_shapes(scale: int):
+    """Quick: FOLD_SHAPES; standard adds one of FOLD_EXTRA; thorough all."""
+    return _more(FOLD_SHAPES, FOLD_EXTRA, scale)
+
+
+def large_shapes(scale: int):
+    """Quick: 512-row layers; standard adds 2048-row layers; thorough all of LARGE_EXTRA."""
+    return _more(LARGE_SHAPES, LARGE_EXTRA, scale)
+
+
+def exact_batch_size(scale: int) -> int:
+    """Matrices per family and draw for the exact and fold parts: 32 in quick."""
+    return 32 * scale
+
+
+class FoldJob(NamedTuple):
+    """One compiled batch of certified (and default) folds: shape, k, batch, families."""
+
+    n: int
+    d: int
+    k: int
+    default: bool
+    batch: int
+    families: tuple[str, ...]
+    large: bool
+
+
+def fold_jobs(scale: int) -> list[FoldJob]:
+    """The fold batches of a budget. Up to n = 10 the batch equals the exact part's (same
+    matrices, so OPT_fold(k+1) is known); beyond, about 4096/n matrices per family; large
+    layers: ``max(1, scale // 2)`` per family of LARGE_FAMILIES."""
+    b = exact_batch_size(scale)
+    jobs = [FoldJob(n, d, k, dflt, b if n <= exact.MAX_N else min(b, max(4, 4096 // n)),
+                    NAMES, False) for n, d, k, dflt in fold_shapes(scale)]
+    return jobs + [FoldJob(n, d, k, False, max(1, scale // 2), LARGE_FAMILIES, True)
+                   for n, d, k in large_shapes(scale)]
+
+
+@functools.lru_cache(maxsize=32)
+def fast_families(seed: int, batch: int, n: int, d: int, names: tuple[str, ...] = NAMES):
+    """``batch`` matrices of each family in ``names``: ((len(names)·batch, n, d), names).
+
+    Drawn with the ``IMPL`` PRNG, compiled with ``FAST_COMPILE`` (see above); cached.
+    """
+    key = jax.random.fold_in(jax.random.key(seed, impl=IMPL), n * 10007 + d)
+    draw = jax.jit(_draw, static_argnums=(1, 2, 3, 4))
+    sampler = draw.lower(key, batch, n, d, names).compile(compiler_options=FAST_COMPILE)
+    return np.asarray(sampler(key)), np.repeat(np.array(names), batch)
+
+
+class ExactInstances(NamedTuple):
+    """Matrices of every family with ``OPT_fold(k)`` and ``OPT_prune(k)`` for all k.
+
+    ``fold[b, k − 1] = OPT_fold(k)`` with optimal ``labels[b, k − 1]``;
+    ``prune[b, k − 1] = OPT_prune(k)``.
+    """
+
+    ws: np.ndarray
+    names: np.ndarray
+    fold: np.ndarray
+    labels: np.ndarray
+    prune: np.ndarray
+
+
+@functools.lru_cache(maxsize=32)
+def exact_instances(seed: int, batch: int, draw: tuple[int, int], n: int, d: int):
+    """Exact optima of the leading (n, d) blocks of ``fast_families(seed, batch, *draw)``."""
+    ws, names = fast_families(seed, batch, *draw)
+    ws = np.ascontiguousarray(ws[:, :n, :d])
+    path = exact.exact_fold_path(ws)
+    return ExactInstances(ws, names, np.asarray(path.inertia), np.asarray(path.labels),
+                          np.asarray(exact.exact_prune_path(ws)))
+
+
+def _nonempty(labels, m: int):
+    return jnp.sum(jnp.zeros(m, jnp.int32).at[labels].add(1) > 0)
+
+
+def _prune_next(w, k: int):
+    """``OPT_prune(k + 1)``: the ``n − k − 1`` smallest row energies."""
+    return jnp.sum(jnp.sort(jnp.sum(w * w, axis=1))[: w.shape[0] - k - 1])
+
+
+@functools.partial(jax.jit, static_argnames=("k", "default"))
+def _folds(ws, keys, *, k: int, default: bool):
+    def one(w, key):
+        c = certified_fold(w, k)
+        out = {"certified": c.result.inertia, "start": c.start_error, "prune": c.prune_error,
+               "refined": c.refined_error, "fell_back": c.fell_back,
+               "certified_clusters": _nonempty(c.result.labels, k + 1),
+               "certified_recomputed": fold_error(w, c.projector()),
+               "prune_next": _prune_next(w, k), "w_sq": jnp.sum(w * w)}
+        if default:
+            r = fold(w, k + 1, key=key)
+            out |= {"default": r.inertia, "default_clusters": _nonempty(r.labels, k + 1)}
+        return out
+
+    return jax.vmap(one)(ws, keys)
+
+
+@functools.lru_cache(maxsize=32)
+def fold_instances(seed: int, batch: int, n: int, d: int, k: int, default: bool,
+                   names: tuple[str, ...] = NAMES):
+    """Certified (and default k-means++) folds at k+1 of ``fast_families`` matrices (cached).
+
+    Returns ``(ws, names, results)``, ``results`` a dict of (B,) numpy arrays:
+    ``certified`` (its inertia), ``start`` (``E_fold(π_{S*})``), ``prune``
+    (``OPT_prune(k)``), ``prune_next`` (``OPT_prune(k+1)``), ``refined`` (before the
+    guard), ``fell_back``, ``certified_clusters``, ``certified_recomputed``, ``w_sq``, and
+    with ``default`` also ``default`` and ``default_clusters``.
+    """
+    ws, fam = fast_families(seed, batch, n, d, names)
+    keys = jax.random.split(jax.random.fold_in(jax.random.key(seed, impl=IMPL), 7 * n + k),
+                            len(ws))
+    folds = _folds.lower(ws, keys, k=k, default=default)
+    # Small layers run in milliseconds, so compile them fast; large ones need the optimiser.
+    folds = folds.compile(compiler_options=FAST_COMPILE if n <= exact.MAX_N else {})
+    return ws, fam, jax.tree.map(np.asarray, folds(ws, keys))

@@ -4,4 +4,6 @@ CHECKERS: dict[str, str] = {
     "C1": "proofs_check.c1_projector_algebra",
     "C2": "proofs_check.c2_error_optimality",
     "C3": "proofs_check.c3_pruning_partition",
+    "C4": "proofs_check.c4_rank_distance_one",
+    "C5": "proofs_check.c5_tightness",
 }

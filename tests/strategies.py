@@ -28,9 +28,10 @@ def shapes(draw, *, rows=ROWS, cols=COLS, min_rows: int = 1):
 
 
 @st.composite
-def family_matrices(draw, *, shape=None, family=None, dtype=np.float64, min_rows: int = 1):
+def family_matrices(draw, *, shape=None, family=None, dtype=np.float64, min_rows: int = 1,
+                    rows=ROWS, cols=COLS):
     """A matrix of a named family (drawn if not given) from a drawn integer seed."""
-    n, d = draw(shapes(min_rows=min_rows)) if shape is None else shape
+    n, d = draw(shapes(rows=rows, cols=cols, min_rows=min_rows)) if shape is None else shape
     family = draw(st.sampled_from(FAMILY_NAMES)) if family is None else family
     seed = draw(st.integers(0, 2**31 - 1))
     w = families.sample(family, jax.random.key(seed), n, d, dtype)
@@ -38,9 +39,10 @@ def family_matrices(draw, *, shape=None, family=None, dtype=np.float64, min_rows
 
 
 @st.composite
-def raw_matrices(draw, *, shape=None, dtype=np.float64, min_rows: int = 1):
+def raw_matrices(draw, *, shape=None, dtype=np.float64, min_rows: int = 1, rows=ROWS,
+                 cols=COLS):
     """Arbitrary finite entries in [−1, 1] (no subnormals), with duplicate rows allowed."""
-    n, d = draw(shapes(min_rows=min_rows)) if shape is None else shape
+    n, d = draw(shapes(rows=rows, cols=cols, min_rows=min_rows)) if shape is None else shape
     elements = st.floats(-1.0, 1.0, allow_subnormal=False, width=np.dtype(dtype).itemsize * 8)
     w = draw(hnp.arrays(dtype, (n, d), elements=elements))
     if n > 1 and draw(st.booleans()):  # duplicate some rows
@@ -50,10 +52,11 @@ def raw_matrices(draw, *, shape=None, dtype=np.float64, min_rows: int = 1):
 
 
 @st.composite
-def weights(draw, *, shape=None, dtype=np.float64, min_rows: int = 1, scaled: bool = True):
+def weights(draw, *, shape=None, dtype=np.float64, min_rows: int = 1, scaled: bool = True,
+            rows=ROWS, cols=COLS):
     """A weight matrix from any family or raw entries, optionally rescaled by 10^±6."""
-    kind = st.one_of(family_matrices(shape=shape, dtype=dtype, min_rows=min_rows),
-                     raw_matrices(shape=shape, dtype=dtype, min_rows=min_rows))
+    opts = dict(shape=shape, dtype=dtype, min_rows=min_rows, rows=rows, cols=cols)
+    kind = st.one_of(family_matrices(**opts), raw_matrices(**opts))
     w = draw(kind)
     if scaled:
         w = (w * draw(st.sampled_from(SCALES))).astype(dtype)
@@ -89,3 +92,24 @@ def problems(draw, *, dtype=np.float64, min_rows: int = 1, proper: bool = False)
     w = draw(weights(dtype=dtype, min_rows=max(min_rows, 2 if proper else 1)))
     n = w.shape[0]
     return w, draw(ranks(n, max_rank=n - 1 if proper else None))
+
+
+@st.composite
+def hard_weights(draw, *, rows=ROWS, cols=COLS, min_rows: int = 1):
+    """:func:`weights` made adversarial: some rows zeroed, some duplicated, each row rescaled.
+
+    Each transformation is drawn on or off; per-row scales are 10^u, u ∈ {−6, −3, 0, 3, 6},
+    so the rows of one matrix can span 12 decades on top of :func:`weights`' own scaling.
+    """
+    w = draw(weights(rows=rows, cols=cols, min_rows=min_rows))
+    n = w.shape[0]
+    if draw(st.booleans()):
+        zero = np.asarray(draw(st.lists(st.booleans(), min_size=n, max_size=n)))
+        w = np.where(zero[:, None], 0.0, w).astype(w.dtype)
+    if n > 1 and draw(st.booleans()):
+        src = draw(st.lists(st.integers(0, n - 1), min_size=n, max_size=n))
+        w = w[np.asarray(src)]
+    if draw(st.booleans()):
+        u = draw(st.lists(st.sampled_from((-6, -3, 0, 3, 6)), min_size=n, max_size=n))
+        w = (w * 10.0 ** np.asarray(u, float)[:, None]).astype(w.dtype)
+    return w

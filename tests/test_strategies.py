@@ -44,3 +44,14 @@ def test_keep_sets_are_distinct_sorted_indices(data):
 def test_proper_problems_have_k_below_n(problem):
     w, k = problem
     assert 1 <= k < w.shape[0]
+
+
+@given(S.hard_weights(rows=(2, 5), cols=(1, 3)))
+def test_hard_weights_are_finite_and_respect_the_buckets(w):
+    assert w.shape[0] in (2, 5) and w.shape[1] in (1, 3)
+    assert w.dtype == np.float64 and np.all(np.isfinite(w))
+
+
+@given(S.weights(rows=(4, 10), cols=(2,)))
+def test_weights_respect_row_and_column_buckets(w):
+    assert w.shape[0] in (4, 10) and w.shape[1] == 2

@@ -1,0 +1,324 @@
+"""C5 checker: the slack of one rank is needed (folding at the same rank can lose).
+
+THEORY.md C5: ``OPT_fold(k) > OPT_prune(k)`` happens, e.g. ``n = 2, k = 1``,
+``w_1 = (1, 0), w_2 = (0, ε)``: ``OPT_fold(1) = (1+ε²)/2 > ε² = OPT_prune(1)``. The claim is
+violated only if no counterexample is found. Reported in ``details``:
+
+* **counterexamples**: the first loss of each family among the exact instances (shared
+  with C4), each shrunk like Hypothesis shrinks (fewest rows, then columns, then the
+  simplest entries: 0, ±1, small integers, halves, …; finally scaled to integers) while it
+  still loses, and then confirmed in exact rational arithmetic;
+* **the 2×2 example** of THEORY.md for several ε, in float64 and in exact rationals, and its
+  generalisation to every ``n ≤ 10`` (``k = n − 1``: rows ``e_1 … e_{n−1}, ε e_n``);
+* **loss rates** per family and compression ratio ``1 − k/n``: exactly for ``n ≤ 10``, and
+  for larger n an upper bound (the best fold we have at rank k, certified or k-means++,
+  against ``OPT_prune(k)``); with the typical (median) and largest loss relative to
+  ``||W||_F²``. These are the data for a figure, not checks;
+* **C3 strictness**: ``E_fold(π_{S*}) < E_prune(S*)`` exactly iff the pruned rows do not
+  sum to zero, on integer matrices in exact rationals.
+"""
+
+from __future__ import annotations
+
+from fractions import Fraction
+
+import numpy as np
+
+from projgeo import exact as ex
+from projgeo.tolerance import tolerance
+from proofs_check import _instances
+from proofs_check.c3_pruning_partition import exact_terms
+from proofs_check.frame import Claim, Context, Tally
+
+CLAIM = Claim(
+    "C5",
+    "Tightness: one rank of slack is needed",
+    "some W, k: OPT_fold(k) > OPT_prune(k)",
+)
+EPSILONS = (Fraction(1, 2), Fraction(1, 10), Fraction(1, 1000))
+#: Entry values the shrinker tries, simplest first (after scaling to max |entry| = 1).
+SIMPLE = (0, 1, -1, 2, -2, Fraction(1, 2), Fraction(-1, 2), 3, -3, Fraction(1, 3),
+          Fraction(-1, 3), Fraction(1, 4), Fraction(-1, 4))
+#: Integer matrices of the C3 strictness check: (n, d, k), entries in [−4, 4].
+C3_SHAPE = (6, 2, 2)
+
+
+# ---------------------------------------------------------------------------
+# Losing at equal rank, and shrinking.
+
+
+def loss_rank(w: np.ndarray) -> int | None:
+    """Smallest k < n with ``OPT_fold(k) > OPT_prune(k)`` beyond rounding, else None."""
+    n, d = w.shape
+    if n < 2:
+        return None
+    fold = np.asarray(ex.exact_fold_path(w).inertia)
+    prune = np.asarray(ex.exact_prune_path(w))
+    tol = tolerance(w.dtype, scale=np.sum(w * w), terms=n * d)
+    lost = np.flatnonzero(fold[:-1] > prune[:-1] + tol)
+    return int(lost[0]) + 1 if lost.size else None
+
+
+def _complexity(x) -> tuple:
+    f = Fraction(x).limit_denominator(1000)
+    if float(f) != float(x):
+        return (10**9, 0, 0)
+    return (f.denominator, abs(f.numerator), f < 0)
+
+
+def _candidates(x):
+    """Simpler values for one entry, simplest first: the SIMPLE list and roundings of x."""
+    c = _complexity(x)
+    extra = [Fraction(round(x * q), q) for q in (1, 2, 4, 10)]
+    seen, out = set(), []
+    for v in (*SIMPLE, *extra):
+        if v not in seen and _complexity(v) < c:
+            seen.add(v)
+            out.append(v)
+    return sorted(out, key=_complexity)
+
+
+def shrink(w: np.ndarray, *, nonzero_rows: bool = False) -> np.ndarray | None:
+    """Shrink a counterexample: delete rows, then columns, then simplify entries.
+
+    Every accepted step keeps ``loss_rank(w) is not None`` (and, with ``nonzero_rows``,
+    no all-zero row) and makes ``(n, d, Σ complexity of the entries)`` strictly smaller,
+    so the loop terminates. The result is scaled to integers where its entries are small
+    rationals, with its rows sorted. Returns None if ``w`` (without its zero rows, under
+    ``nonzero_rows``) does not lose.
+    """
+    w = np.asarray(w, np.float64)
+    if nonzero_rows:
+        w = w[np.any(w != 0, axis=1)]
+    if w.shape[0] < 2:
+        return None
+    w = w / np.max(np.abs(w))  # the loss is homogeneous of degree 2: scale is free
+
+    def ok(cand):
+        if nonzero_rows and not np.all(np.any(cand != 0, axis=1)):
+            return False
+        return loss_rank(cand) is not None
+
+    if not ok(w):
+        return None
+
+    def deletions():
+        for axis in (0, 1):
+            m = w.shape[axis]
+            for width in sorted({max(1, m // 2), 1}, reverse=True):
+                for start in range(0, m - width + 1, width):
+                    keep = np.r_[0:start, start + width:m]
+                    if len(keep) >= (2 if axis == 0 else 1):
+                        yield np.take(w, keep, axis=axis)
+
+    def simplifications():
+        for i, j in np.ndindex(*w.shape):
+            for v in _candidates(w[i, j]):
+                cand = w.copy()
+                cand[i, j] = float(v)
+                yield cand
+
+    changed = True
+    while changed:
+        changed = False
+        for cand in (*deletions(), *simplifications()):
+            if ok(cand):
+                w, changed = cand, True
+                break
+    if all(_complexity(x)[0] < 10**9 for x in w.ravel()):
+        w = w * np.lcm.reduce([Fraction(x).limit_denominator(1000).denominator for x in w.ravel()])
+    return w[np.lexsort(w.T[::-1])]  # rows in lexicographic order: one form per example
+
+
+def exact_opt(w_int: np.ndarray, k: int) -> tuple[Fraction, Fraction]:
+    """``(OPT_fold(k), OPT_prune(k))`` in exact arithmetic (floats are exact dyadic rationals)."""
+    rows = [[Fraction(x) for x in r] for r in w_int]
+    n, d = len(rows), len(rows[0])
+    energy = sorted(sum(x * x for x in r) for r in rows)
+    prune = sum(energy[: n - k], Fraction(0))
+    best = None
+    for labels in ex.set_partitions(n, k):
+        total = Fraction(0)
+        for j in range(k):
+            members = [rows[i] for i in range(n) if labels[i] == j]
+            mu = [sum(r[c] for r in members) / len(members) for c in range(d)]
+            total += sum((r[c] - mu[c]) ** 2 for r in members for c in range(d))
+        best = total if best is None else min(best, total)
+    return best, prune
+
+
+# ---------------------------------------------------------------------------
+# Parts of the check.
+
+
+def _rate_table(names, ratios, lost, loss_rel) -> dict:
+    """Per family and ratio (rounded to 2 decimals): instances, loss rate, loss sizes."""
+    table: dict = {}
+    for f in dict.fromkeys(names.tolist()):
+        rows = {}
+        for r in sorted(set(ratios.tolist())):
+            sel = (names == f) & (ratios == r)
+            if not sel.any():
+                continue
+            hit = lost[sel]
+            rows[f"{r:.2f}"] = {
+                "instances": int(sel.sum()), "loss_rate": round(float(hit.mean()), 4),
+                "median_loss_relative": float(np.median(loss_rel[sel][hit])) if hit.any()
+                else None,
+                "max_loss_relative": float(loss_rel[sel][hit].max()) if hit.any() else None}
+        table[str(f)] = rows
+    return table
+
+
+def _exact_rates(ctx: Context):
+    """Exact loss rates per shape, family and ratio; every loss found; totals."""
+    batch = _instances.exact_batch_size(ctx.scale)
+    tables, found, n_lost, n_pairs = {}, [], 0, 0
+    for draw, subs in _instances.exact_draws(ctx.scale):
+        for n, d in subs:
+            e = _instances.exact_instances(ctx.seed, batch, draw, n, d)
+            w_sq = np.sum(e.ws ** 2, axis=(1, 2))[:, None]
+            tol = tolerance(e.ws.dtype, scale=w_sq, terms=n * d)
+            gap = e.fold[:, :-1] - e.prune[:, :-1]  # k = 1…n−1
+            hit = gap > tol
+            ks = np.arange(1, n)
+            tables[f"{n}x{d}"] = _rate_table(
+                np.repeat(e.names, n - 1), np.tile(np.round(1 - ks / n, 2), len(e.ws)),
+                hit.ravel(), (gap / np.where(w_sq > 0, w_sq, 1.0)).ravel())
+            n_lost, n_pairs = n_lost + int(hit.sum()), n_pairs + hit.size
+            for b in np.flatnonzero(hit.any(axis=1)):
+                found.append({"family": str(e.names[b]), "shape": [n, d],
+                              "k": int(ks[hit[b]][0]), "w": e.ws[b]})
+    return tables, found, n_lost, n_pairs
+
+
+def _large_rates(ctx: Context) -> dict:
+    """Larger n: best known fold at k+1 (certified, k-means++) against OPT_prune(k+1)."""
+    tables = {}
+    for job in _instances.fold_jobs(ctx.scale):
+        n, d, k, default = job.n, job.d, job.k, job.default
+        if n <= ex.MAX_N:
+            continue  # the exact rates cover it
+        ws, fam, res = _instances.fold_instances(ctx.seed, job.batch, n, d, k, default,
+                                                 job.families)
+        best = np.minimum(res["certified"], res["default"]) if default else res["certified"]
+        tol = tolerance(ws.dtype, scale=res["w_sq"], terms=n * d)
+        gap = best - res["prune_next"]
+        tables[f"{n}x{d}"] = _rate_table(fam, np.full(len(ws), round(1 - (k + 1) / n, 2)),
+                                         gap > tol,
+                                         gap / np.where(res["w_sq"] > 0, res["w_sq"], 1.0))
+    return tables
+
+
+def _check_counterexamples(ctx: Context, tally: Tally, found: list) -> list:
+    """Shrink the first ``scale`` losses of each family, twice: freely, and keeping every
+    row non-zero (a zero row is the cheapest way to lose; the second form shows another)."""
+    per_family: dict = {}
+    for f in found:
+        per_family.setdefault(f["family"], []).append(f)
+    picks = [f for fs in per_family.values() for f in fs[: ctx.scale]]
+    b = tally.batch(1, "counterexample search")
+    b.true("a counterexample OPT_fold(k) > OPT_prune(k) exists", [bool(picks)])
+    b.done()
+    out, seen, confirmed = [], {}, []
+    for step, f in enumerate(picks):
+        origin = {key: f[key] for key in ("family", "shape", "k")}
+        for nonzero in (False, True):
+            w = shrink(f["w"], nonzero_rows=nonzero)
+            if w is None:  # only its zero rows made it lose
+                continue
+            k = loss_rank(w)
+            fold_q, prune_q = exact_opt(w, k)
+            confirmed.append(fold_q > prune_q)
+            key = (w.shape, tuple(w.ravel()), k)
+            if key not in seen:
+                seen[key] = {"w": w.tolist(), "k": k, "shape": list(w.shape),
+                             "OPT_fold": str(fold_q), "OPT_prune": str(prune_q),
+                             "rows_kept_nonzero": nonzero, "shrunk_from": []}
+                out.append(seen[key])
+            seen[key]["shrunk_from"].append(origin)
+        ctx.progress.update(step + 1, len(picks) + 2, f"shrink {f['family']}")
+    if confirmed:
+        b = tally.batch(len(confirmed), "shrunk counterexamples")
+        b.true("shrunk counterexample loses in exact rationals", confirmed)
+        b.done()
+    return out
+
+
+def _check_two_by_two(tally: Tally) -> dict:
+    """THEORY.md's example and its generalisation to n rows (k = n − 1)."""
+    b = tally.batch(len(EPSILONS), "THEORY 2x2 example")
+    ws = np.array([[[1.0, 0.0], [0.0, float(e)]] for e in EPSILONS])
+    fold = np.asarray(ex.exact_fold(ws, 1).inertia)
+    prune = np.asarray(ex.exact_prune(ws, 1))
+    eps = np.array([float(e) for e in EPSILONS])
+    kw = dict(dtype=np.float64, scale=1.0 + eps**2, terms=4)
+    b.equal("2x2: OPT_fold(1) = (1+eps^2)/2", fold, (1 + eps**2) / 2, **kw)
+    b.equal("2x2: OPT_prune(1) = eps^2", prune, eps**2, **kw)
+    b.true("2x2: OPT_fold(1) > OPT_prune(1) beyond rounding",
+           fold > prune + np.asarray(tolerance(np.float64, scale=1 + eps**2, terms=4)))
+    exact = [exact_opt(np.array([[1, 0], [0, e]], object), 1) for e in EPSILONS]
+    b.true("2x2 exact: OPT_fold(1) = (1+eps^2)/2 > eps^2 = OPT_prune(1)",
+           [f == (1 + e * e) / 2 and p == e * e and f > p
+            for (f, p), e in zip(exact, EPSILONS, strict=True)])
+    b.done()
+    ns = list(range(2, ex.MAX_N + 1))
+    b = tally.batch(len(ns), "generalised example, k = n - 1")
+    eps = 0.5
+    got = []
+    for n in ns:
+        w = np.eye(n)
+        w[-1, -1] = eps
+        got.append((float(ex.exact_fold(w, n - 1).inertia), float(ex.exact_prune(w, n - 1))))
+    fold, prune = np.array(got).T
+    kw = dict(dtype=np.float64, scale=np.array(ns, float), terms=max(ns) ** 2)
+    b.equal("e_1..e_{n-1}, eps e_n: OPT_fold(n-1) = (1+eps^2)/2", fold, (1 + eps**2) / 2, **kw)
+    b.true("e_1..e_{n-1}, eps e_n: OPT_fold(n-1) > OPT_prune(n-1)", fold > prune + 1e-12)
+    b.done()
+    return {"epsilons": [str(e) for e in EPSILONS],
+            "OPT_fold(1)": [str(f) for f, _ in exact], "OPT_prune(1)": [str(p) for _, p in exact],
+            "generalised_n": ns}
+
+
+def _check_c3_strict(ctx: Context, tally: Tally) -> dict:
+    """E_fold(π_S*) < E_prune(S*) exactly iff the pruned rows do not sum to zero."""
+    n, d, k = C3_SHAPE
+    trials = 32 * ctx.scale
+    rng = np.random.default_rng([ctx.seed, 5])
+    ws = rng.integers(-4, 5, size=(trials, n, d))
+    keeps = []
+    for t in range(trials):
+        keep = np.sort(np.argsort(-np.sum(ws[t] ** 2, axis=1), kind="stable")[:k])
+        pruned = np.setdiff1d(np.arange(n), keep)
+        if t % 2 == 0:  # make the pruned rows sum to zero; keep them the smallest
+            ws[t, pruned[-1]] -= ws[t, pruned].sum(axis=0)
+            ws[t, keep] = 100 * np.maximum(np.abs(ws[t, keep]), 1)
+        keeps.append(np.sort(np.argsort(-np.sum(ws[t] ** 2, axis=1), kind="stable")[:k]))
+    ex_terms = [exact_terms(ws[t], keeps[t]) for t in range(trials)]
+    b = tally.batch(trials, f"C3 strictness n={n} d={d} k={k}")
+    b.true("C3: E_fold(pi_S*) < E_prune(S*) iff pruned rows do not sum to zero",
+           [(e["fold"] < e["prune"]) == (not e["zero_sum"]) for e in ex_terms])
+    b.done()
+    zero = sum(e["zero_sum"] for e in ex_terms)
+    return {"trials": trials, "shape": [n, d, k], "zero_sum": zero, "strict": trials - zero}
+
+
+def check(ctx: Context) -> Tally:
+    tally = Tally()
+    rates, found, n_lost, n_pairs = _exact_rates(ctx)
+    examples = _check_counterexamples(ctx, tally, found)
+    two = _check_two_by_two(tally)
+    c3 = _check_c3_strict(ctx, tally)
+    large = _large_rates(ctx)
+    ctx.progress.update(1, 1, "done")
+    tally.details = {
+        "counterexamples_found": len(found),
+        "smallest_counterexamples": examples,
+        "theory_2x2": two,
+        "exact_loss_rates": {"pairs": n_pairs, "losses": n_lost,
+                             "by_shape_family_ratio": rates},
+        "larger_n_loss_rate_upper_bounds_by_shape_family_ratio": large,
+        "c3_strictness": c3,
+        "families": list(_instances.NAMES),
+    }
+    return tally
