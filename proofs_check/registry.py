@@ -4,4 +4,6 @@ CHECKERS: dict[str, str] = {
     "C1": "proofs_check.c1_projector_algebra",
     "C2": "proofs_check.c2_error_optimality",
     "C3": "proofs_check.c3_pruning_partition",
+    "C6": "proofs_check.c6_compression_equals_projection",
+    "C7": "proofs_check.c7_lipschitz_bounds",
 }
