@@ -153,22 +153,19 @@ def _gated_batch(bank, xs, ai, labels):
     def one(m, xs, ai, labels):
         params = _networks.carve("gated", m)
         sig, lip, z0 = _networks.sigma(ai), _networks.lipschitz(ai), _networks.at_zero(ai)
-        k = _GATED_K
-        star = magnitude_prune(compress_network.layer_rows(params, 0), k)
+        star = magnitude_prune(compress_network.layer_rows(params, 0), _GATED_K)
         sets = {"prune": star, "fold_pi_S*": pruning_partition(star),
-                "fold_random": FoldProjector(labels, k)}
-        f = jax.vmap(lambda x: networks.gated(params, x, sig))(xs)
+                "fold_random": FoldProjector(labels, _GATED_K)}
+        nets = {"full": params} | {s: compress_network.project(params, p)
+                                   for s, p in sets.items()}
+        ys = _run_grouped(nets, lambda p: jax.vmap(lambda x: networks.gated(p, x, sig))(xs))
         x_norm = jnp.linalg.norm(xs, axis=1)
-        out = {}
-        for s, p in sets.items():
-            proj = compress_network.project(params, p)
-            y = jax.vmap(lambda x, proj=proj: networks.gated(proj, x, sig))(xs)
-            out[s] = {"measured": jnp.linalg.norm(f - y, axis=1),
-                      "bound": jax.vmap(lambda xn, p=p: bounds.gated_bound(
-                          params, p, xn, lip, z0))(x_norm),
-                      "scale": jnp.linalg.norm(jax.vmap(lambda x: networks.magnitude(
-                          params, x, lip, z0))(xs), axis=1)}
-        return out
+        scale = jnp.linalg.norm(jax.vmap(lambda x: networks.magnitude(params, x, lip, z0))(xs),
+                                axis=1)
+        return {s: {"measured": jnp.linalg.norm(ys["full"] - ys[s], axis=1),
+                    "bound": jax.vmap(lambda xn, p=p: bounds.gated_bound(
+                        params, p, xn, lip, z0))(x_norm),
+                    "scale": scale} for s, p in sets.items()}
 
     return jax.vmap(one)(bank, xs, ai, labels)
 
@@ -189,22 +186,28 @@ def _layer_batch(bank, ai, labels, cube, gauss):
         star = magnitude_prune(w, LAYER_K)
         sets = {"prune": star, "fold_pi_S*": pruning_partition(star),
                 "fold_random": FoldProjector(labels, LAYER_K)}
+        pws = {s: p.apply(w) for s, p in sets.items()}
+        svds = {s: jnp.linalg.svd(w - pw) for s, pw in pws.items()}
+        # Inputs per set: the cube, the Gaussian samples, and ±(top right singular vector of
+        # ΔW), the worst input for (a). One sigma call for everything (compile time).
+        xs = jnp.stack([jnp.concatenate([cube, gauss, jnp.stack([v[0], -v[0]])])
+                        for _, _, v in svds.values()])
+        pre = jnp.stack([jnp.einsum("smd,nd->smn", xs, w),
+                         jnp.stack([x @ pw.T for x, pw in zip(xs, pws.values(), strict=True)])])
+        act = sig(pre)
+        sq = jnp.sum((act[0] - act[1]) ** 2, axis=-1)  # (sets, inputs)
+        c, g = cube.shape[0], gauss.shape[0]
         out = {}
-        for s, p in sets.items():
-            pw = p.apply(w)
-            dw = w - pw
-            _, sv, vt = jnp.linalg.svd(dw)
-            worst = jnp.stack([vt[0], -vt[0]])  # top right singular vector, both signs
-
-            def sq(x, pw=pw):
-                return jnp.sum((sig(x @ w.T) - sig(x @ pw.T)) ** 2, axis=1)
-
-            lin_c, lin_g = jnp.sum((cube @ dw.T) ** 2, axis=1), jnp.sum((gauss @ dw.T) ** 2, axis=1)
+        for i, s in enumerate(sets):
+            dw = w - pws[s]
+            sv = svds[s][1]
+            lin = jnp.sum((xs[i] @ dw.T) ** 2, axis=1)
             out[s] = {"fro2": jnp.sum(dw * dw), "spec": sv[0],
-                      "exact_lin": jnp.mean(lin_c), "exact_sig": jnp.mean(sq(cube)),
-                      "mc_lin": jnp.mean(lin_g), "mc_lin_sd": jnp.std(lin_g, ddof=1),
-                      "mc_sig": jnp.mean(sq(gauss)), "mc_sig_sd": jnp.std(sq(gauss), ddof=1),
-                      "worst_measured": jnp.max(jnp.sqrt(sq(worst))),
+                      "exact_lin": jnp.mean(lin[:c]), "exact_sig": jnp.mean(sq[i, :c]),
+                      "mc_lin": jnp.mean(lin[c:c + g]), "mc_lin_sd": jnp.std(lin[c:c + g], ddof=1),
+                      "mc_sig": jnp.mean(sq[i, c:c + g]),
+                      "mc_sig_sd": jnp.std(sq[i, c:c + g], ddof=1),
+                      "worst_measured": jnp.max(jnp.sqrt(sq[i, c + g:])),
                       "worst_bound": bounds.layer_bound(sv[0], 1.0, lip),
                       "w_sq": jnp.sum(w * w), "lip": lip}
         return out
