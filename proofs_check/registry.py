@@ -6,4 +6,6 @@ CHECKERS: dict[str, str] = {
     "C3": "proofs_check.c3_pruning_partition",
     "C4": "proofs_check.c4_rank_distance_one",
     "C5": "proofs_check.c5_tightness",
+    "C6": "proofs_check.c6_compression_equals_projection",
+    "C7": "proofs_check.c7_lipschitz_bounds",
 }
