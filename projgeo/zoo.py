@@ -86,6 +86,8 @@ class Spec(NamedTuple):
 
 #: The default zoo: 4 shapes × 48 training setups = 192 MLPs.
 DEFAULT = Spec()
+#: The quick-budget zoo of the C8 checker: one shape, 12 setups.
+QUICK = Spec(widths=(32,), depths=(1,), wd_levels=(0,), steps=(400,))
 #: A zoo small enough for tests and quick checks (2 networks, a few steps).
 TINY = Spec(widths=(16,), depths=(1,), optimizers=("adam",), lr_levels=(1,), wd_levels=(0,),
             label_smoothings=(0.0, 0.1), steps=(60,), ratios=(0.5,))
@@ -220,18 +222,15 @@ def _groups(cfgs: Sequence[Config]) -> dict[tuple[int, int], list[int]]:
     return groups
 
 
-def compressed(params, method: str, ratio: float, *, key) -> tuple:
-    """Compress every hidden layer of one MLP to ``k = max(1, round((1 − r)·n))`` channels.
+def projectors(params, method: str, ratio: float, *, key) -> list:
+    """One projector per hidden layer of an MLP, ``k = max(1, round((1 − r)·n))`` rows kept.
 
     Args:
       params: an MLP (tuple of Dense).
       method: ``"prune"`` (magnitude, L2 of ``[W_l b_l]``) or ``"fold"`` (k-means++ on the
-        same rows).
+        same rows, each layer of the *uncompressed* network).
       ratio: fraction of each hidden layer's channels removed, in [0, 1).
       key: ``jax.random`` key of the k-means++ starts (one per layer, split here).
-
-    Returns:
-      The physically smaller MLP (:func:`projgeo.compress_network.compress`).
 
     Raises:
       ValueError: on an unknown method or a ratio outside [0, 1).
@@ -240,16 +239,22 @@ def compressed(params, method: str, ratio: float, *, key) -> tuple:
         raise ValueError(f"method must be 'prune' or 'fold'; got {method!r}.")
     if not 0.0 <= ratio < 1.0:
         raise ValueError(f"ratio must be in [0, 1); got {ratio!r}.")
-    projectors = []
+    out = []
     keys = jax.random.split(key, len(params) - 1)
     for layer, n in enumerate(networks.hidden_widths(params)):
         k = keep_count(n, ratio)
         rows = compress_network.layer_rows(params, layer)
         if method == "prune":
-            projectors.append(magnitude_prune(rows, k))
+            out.append(magnitude_prune(rows, k))
         else:
-            projectors.append(fold(rows, k, key=keys[layer]).projector())
-    return compress_network.compress(params, projectors)
+            out.append(fold(rows, k, key=keys[layer]).projector())
+    return out
+
+
+def compressed(params, method: str, ratio: float, *, key) -> tuple:
+    """The physically smaller MLP (:func:`projgeo.compress_network.compress`, C6) with every
+    hidden layer compressed by :func:`projectors` (same arguments)."""
+    return compress_network.compress(params, projectors(params, method, ratio, key=key))
 
 
 def keep_count(n: int, ratio: float) -> int:
@@ -345,3 +350,43 @@ def load(path: Path) -> Zoo:
                         for j in range(c.depth + 1)) for i, c in enumerate(cfgs)]
         return Zoo(cfgs, params, f["accuracy"], f["ratios"], f["prune_accuracy"],
                    f["fold_accuracy"], meta["train_seconds"], meta["eval_seconds"])
+
+
+#: Training settings by which :func:`by_setting` splits the zoo.
+SETTINGS = ("optimizer", "lr", "weight_decay", "label_smoothing", "steps", "width", "depth")
+
+
+def per_ratio(zoo: Zoo) -> list[dict]:
+    """Per ratio: fraction of networks with fold accuracy ≥ prune accuracy, mean gap
+    (fold − prune, in accuracy points), and mean accuracies."""
+    gap = zoo.fold_accuracy - zoo.prune_accuracy
+    return [{"ratio": float(r), "fold_at_least_prune": float(np.mean(gap[:, j] >= 0)),
+             "mean_gap": float(gap[:, j].mean()), "median_gap": float(np.median(gap[:, j])),
+             "mean_prune": float(zoo.prune_accuracy[:, j].mean()),
+             "mean_fold": float(zoo.fold_accuracy[:, j].mean())}
+            for j, r in enumerate(zoo.ratios)]
+
+
+def by_setting(zoo: Zoo, *, min_ratio: float = 0.5) -> list[dict]:
+    """Mean gap and fold ≥ prune rate over ratios ≥ ``min_ratio``, for every value of every
+    training setting in :data:`SETTINGS` (which settings narrow or reverse the gap)."""
+    cols = zoo.ratios >= min_ratio - 1e-9
+    gap = (zoo.fold_accuracy - zoo.prune_accuracy)[:, cols]
+    rows = []
+    for s in SETTINGS:
+        values = np.array([getattr(c, s) for c in zoo.configs])
+        for v in sorted(set(values.tolist())):
+            sel = values == v
+            rows.append({"setting": s, "value": v, "networks": int(sel.sum()),
+                         "mean_gap": float(gap[sel].mean()),
+                         "fold_at_least_prune": float(np.mean(gap[sel] >= 0)),
+                         "mean_accuracy": float(zoo.accuracy[sel].mean())})
+    return rows
+
+
+def for_budget(budget: str, cache_dir: Path | str = DEFAULT_CACHE) -> Zoo:
+    """The :data:`DEFAULT` zoo if cached (or if ``budget`` is not ``"quick"``: then it is
+    trained and cached), else the small :data:`QUICK` zoo (trained in well under a minute)."""
+    full = Path(cache_dir) / f"zoo-{spec_hash(DEFAULT)}.npz"
+    spec = QUICK if budget == "quick" and not full.exists() else DEFAULT
+    return build(spec, cache_dir=cache_dir)
