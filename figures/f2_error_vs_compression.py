@@ -22,7 +22,8 @@ from figures._style import CERT, FOLD, PRUNE, save
 from projgeo import certified_fold, compress_network, exact, families, fold
 
 N, D = 16, 8
-KS = (2, 4, 8, 12)
+#: Ranks k per budget (each k is one compilation of the two k-means kernels).
+KS = {"quick": (2, 8, 12), "full": (2, 4, 8, 12, 14)}
 BATCH = {"quick": 12, "full": 64}
 
 
@@ -52,15 +53,15 @@ def make(out: Path, budget: str = "quick") -> list[Path]:
     for i, name in enumerate(families.FAMILIES):
         ws = families.sample_batch(name, jax.random.fold_in(jax.random.key(2), i),
                                    BATCH[budget], N, D)
-        panels[name] = _curves(ws, KS, i)
+        panels[name] = _curves(ws, KS[budget], i)
     z = _zoo.get(budget)
     layers = [compress_network.layer_rows(p, 0) for p, c in zip(z.params, z.configs, strict=True)
               if c.width == 32][: 4 * BATCH[budget]]
     if layers:
         ws = jnp.stack(layers).astype(jnp.float64)
         n = ws.shape[1]
-        panels[f"trained layer 1 (zoo, n={n})"] = _curves(ws, (n // 8, n // 4, n // 2,
-                                                                3 * n // 4), 99)
+        ks = tuple(k * n // N for k in KS[budget])  # the same ratios as the families
+        panels[f"trained layer 1 (zoo, n={n})"] = _curves(ws, ks, 99)
     fig, axes = plt.subplots(3, 3, figsize=(10, 8.5), sharex=True, sharey=True)
     rows = []
     for ax, (name, c) in zip(axes.ravel(), panels.items(), strict=False):

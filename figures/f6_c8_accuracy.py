@@ -61,4 +61,22 @@ def make(out: Path, budget: str = "quick") -> list[Path]:
     data = {"networks": len(z.configs), "per_ratio": rows, "by_setting": settings,
             "train_seconds": z.train_seconds, "eval_seconds": z.eval_seconds,
             "uncompressed_accuracy": z.accuracy.tolist()}
-    return save(fig, out, "f6_c8_accuracy", data)
+    pct = [int(round(100 * q)) for q in z.ratios]
+    nets = [{**c._asdict(), "accuracy": float(a),
+             **{f"prune_{q}": float(x) for q, x in zip(pct, pa, strict=True)},
+             **{f"fold_{q}": float(x) for q, x in zip(pct, fa, strict=True)}}
+            for c, a, pa, fa in zip(z.configs, z.accuracy, z.prune_accuracy, z.fold_accuracy,
+                                    strict=True)]
+    return save(fig, out, "f6_c8_accuracy", data) + _table(out, nets)
+
+
+def _table(out: Path, nets) -> list[Path]:
+    """Per-network table: training setting, uncompressed and compressed accuracies."""
+    import csv
+
+    p = out / "f6_c8_networks.csv"
+    with p.open("w", newline="") as f:
+        w = csv.DictWriter(f, fieldnames=list(nets[0]))
+        w.writeheader()
+        w.writerows(nets)
+    return [p]
