@@ -28,6 +28,7 @@ def test_compression_keeps_k_channels_and_equal_parameter_count(tiny, method):
     n = params[0].w.shape[0]
     small = zoo.compressed(params, method, 0.5, key=jax.random.key(0))
     k = zoo.keep_count(n, 0.5)
+    assert (n, k) == (16, 8)
     assert networks.hidden_widths(small) == (k,)
     assert small[0].w.shape == (k, params[0].w.shape[1])
     assert small[1].w.shape == (params[1].w.shape[0], k)
