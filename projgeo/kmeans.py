@@ -168,7 +168,7 @@ def _hartigan_moves(w, sq_w, labels, k: int):
     mu = _means(w, labels, k)
     cf = counts.astype(w.dtype)
     own = jnp.sum((w - mu[labels]) ** 2, axis=1)
-    add = cf / (cf + 1.0) * _sq_dists(w, sq_w, mu)
+    add = (cf / (cf + 1.0))[None, :] * _sq_dists(w, sq_w, mu)
     add = jnp.where(jax.nn.one_hot(labels, k, dtype=bool), jnp.inf, add)
     target = jnp.argmin(add, axis=1).astype(jnp.int32)
     # Exact Δ from differences for the chosen move.
