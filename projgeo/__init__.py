@@ -16,14 +16,13 @@ from projgeo.errors import (
 from projgeo.exact import (
     ExactFold,
     ExactPath,
-    brute_force_fold,
     exact_fold,
     exact_fold_path,
     exact_prune,
     exact_prune_path,
-    fold_1d_path,
     set_partitions,
 )
+from projgeo.exact_reference import brute_force_fold, fold_1d_path
 from projgeo.families import FAMILIES
 from projgeo.kmeans import KMeansResult, fold
 from projgeo.projectors import FoldProjector, PruneProjector, fold_projector, prune_projector

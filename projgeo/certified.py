@@ -26,7 +26,7 @@ from __future__ import annotations
 from typing import NamedTuple
 
 import jax.numpy as jnp
-from jaxtyping import Array, Bool, Scalar
+from jaxtyping import Array, Bool, Float, Scalar
 
 from projgeo import _checks
 from projgeo.errors import fold_error, prune_error, pruning_partition
@@ -74,7 +74,7 @@ class CertifiedFold(NamedTuple):
 
 
 def certified_fold(
-    w,
+    w: Float[Array, "n d"],
     k: int,
     *,
     max_iter: int = 300,

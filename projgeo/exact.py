@@ -20,9 +20,7 @@ memory stays ``O(CHUNK·(MAX_N² + BATCH))`` whatever the batch. The winning par
 then recomputed from differences ``Σ ||w_i − μ_j||²``, so the reported optimum is
 accurate relative to itself, not only to ``||W||²``.
 
-For cross-checks there are two independent exact methods: brute force over all ``k^n``
-labelings (``n ≤ 6``) and the dynamic programme for ``d = 1`` (an optimal 1-D clustering
-is contiguous in sorted order; Bellman 1973, Wang & Song 2011).
+Two independent exact methods for cross-checks live in :mod:`projgeo.exact_reference`.
 
 ``OPT_prune(k)`` needs no search: the ``n − k`` smallest row energies (C2).
 
@@ -32,7 +30,6 @@ Reference: THEORY.md C2, C4, C5; Knuth, TAOCP 4A §7.2.1.5 (restricted growth st
 from __future__ import annotations
 
 import functools
-import itertools
 from typing import NamedTuple
 
 import jax
@@ -44,8 +41,6 @@ from projgeo import _checks
 
 #: Largest n for which :func:`exact_fold` enumerates partitions.
 MAX_N = 10
-#: Largest n for :func:`brute_force_fold` (k^n labelings).
-MAX_BRUTE_N = 6
 #: Partitions and matrices scored per kernel call (memory ``CHUNK·(MAX_N² + BATCH)`` floats).
 CHUNK = 8192
 BATCH = 256
@@ -284,78 +279,6 @@ def exact_fold_path(w: Float[Array, "... n d"]) -> ExactPath:
     labels, inertia, lead = _exact(w, tuple(range(1, n + 1)))
     return ExactPath(jnp.asarray(labels.reshape(lead + (n, n))),
                      jnp.asarray(inertia.reshape(lead + (n,))))
-
-
-# ---------------------------------------------------------------------------
-# Independent exact methods for cross-checks.
-
-
-def brute_force_fold(w: Float[Array, "... n d"], k: int) -> ExactFold:
-    """``OPT_fold(k)`` by trying all ``k^n`` labelings that use every label (``n ≤ 6``).
-
-    Independent of :func:`exact_fold` (no RGS, no Gram matrix): a cross-check only.
-
-    Raises:
-      TypeError, ValueError: on bad ``w`` or ``k``, or ``n > MAX_BRUTE_N``.
-    """
-    ws, lead = _as_batch(w)
-    n = _check_n(ws.shape[1], MAX_BRUTE_N, "brute_force_fold")
-    k = _checks.check_k(k, n)
-    all_labels = np.array(list(itertools.product(range(k), repeat=n)), np.int32).reshape(-1, n)
-    onto = np.array([len(set(r)) == k for r in all_labels.tolist()])
-    cand = all_labels[onto]
-    inertia = inertia_of(ws, cand)
-    best = np.argmin(inertia, axis=1)
-    return ExactFold(jnp.asarray(cand[best].reshape(lead + (n,))),
-                     jnp.asarray(inertia[np.arange(len(ws)), best].reshape(lead)))
-
-
-def fold_1d_path(w: Float[Array, "n 1"]) -> ExactPath:
-    """``OPT_fold(k)`` for all k of a one-column matrix, by dynamic programming (d = 1).
-
-    Sort the values; an optimal k-clustering is k contiguous runs, so
-    ``D[m][j] = min_i D[m−1][i] + SSE(x[i:j])`` in ``O(n³)`` time and ``O(n²)`` memory
-    (numpy, host-side). Independent of :func:`exact_fold`: a cross-check for ``d = 1``.
-
-    Args:
-      w: (n, 1) floating weights (any n; meant for small n).
-
-    Returns:
-      :class:`ExactPath` with labels in the original row order; the inertia is recomputed
-      from differences.
-
-    Raises:
-      TypeError, ValueError: on bad ``w`` or more than one column.
-    """
-    w = np.asarray(_checks.check_weights(w))
-    if w.shape[1] != 1:
-        raise ValueError(f"fold_1d_path needs one column, w of shape (n, 1); got {w.shape}.")
-    n = w.shape[0]
-    order = np.argsort(w[:, 0], kind="stable")
-    x = w[order, 0]
-    x = x - x.mean()  # centring keeps the prefix-sum SSE below from cancelling
-    s1 = np.concatenate([[0.0], np.cumsum(x)])
-    s2 = np.concatenate([[0.0], np.cumsum(x * x)])
-    i, j = np.meshgrid(np.arange(n + 1), np.arange(n + 1), indexing="ij")
-    with np.errstate(divide="ignore", invalid="ignore"):
-        sse = s2[j] - s2[i] - (s1[j] - s1[i]) ** 2 / (j - i)
-    sse = np.where(j > i, np.maximum(sse, 0.0), np.inf)
-    dp = np.full((n + 1, n + 1), np.inf)  # dp[m, j]: best m runs covering x[:j]
-    cut = np.zeros((n + 1, n + 1), np.int64)
-    dp[0, 0] = 0.0
-    for m in range(1, n + 1):
-        tot = dp[m - 1][:, None] + sse  # (i, j)
-        cut[m] = np.argmin(tot, axis=0)
-        dp[m] = tot[cut[m], np.arange(n + 1)]
-    labels = np.zeros((n, n), np.int32)
-    for m in range(1, n + 1):
-        j = n
-        for c in range(m, 0, -1):
-            i0 = cut[c, j]
-            labels[m - 1, order[i0:j]] = c - 1
-            j = i0
-    inertia = inertia_of(w[None], labels[None])[0]
-    return ExactPath(jnp.asarray(labels), jnp.asarray(inertia))
 
 
 # ---------------------------------------------------------------------------

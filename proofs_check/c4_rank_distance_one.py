@@ -21,6 +21,7 @@ from __future__ import annotations
 import numpy as np
 
 from projgeo import exact as ex
+from projgeo import exact_reference as ref
 from projgeo.tolerance import tolerance
 from proofs_check import _instances
 from proofs_check.frame import Claim, Context, Tally
@@ -79,15 +80,15 @@ def _check_exact(ctx: Context, tally: Tally) -> dict:
         blocks = np.array([[len(np.unique(lab)) for lab in per_k] for per_k in e.labels])
         b.true("exact: optimal labels have k non-empty clusters",
                blocks == np.arange(1, n + 1)[None, :], family=e.names)
-        if n <= ex.MAX_BRUTE_N:  # the first BRUTE_PER_FAMILY·scale matrices of each family
+        if n <= ref.MAX_BRUTE_N:  # the first BRUTE_PER_FAMILY·scale matrices of each family
             sub = (np.arange(size) % batch) < BRUTE_PER_FAMILY * ctx.scale
-            brute = np.stack([np.asarray(ex.brute_force_fold(e.ws[sub], k).inertia)
+            brute = np.stack([np.asarray(ref.brute_force_fold(e.ws[sub], k).inertia)
                               for k in range(1, n + 1)], axis=1)
             b.equal("exact: enumeration = brute force", np.where(sub[:, None], e.fold, 0.0),
                     np.zeros_like(e.fold) + _scatter(sub, brute), **kw)
             info["brute_force_matrices"] += int(sub.sum())
         if d == 1:
-            dp = np.stack([np.asarray(ex.fold_1d_path(w).inertia) for w in e.ws])
+            dp = np.stack([np.asarray(ref.fold_1d_path(w).inertia) for w in e.ws])
             b.equal("exact: enumeration = 1-D dynamic programme", e.fold, dp, **kw)
             info["dp_1d_matrices"] += size
         b.done()

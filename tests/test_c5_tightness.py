@@ -8,8 +8,8 @@ from hypothesis import strategies as st
 
 from projgeo import exact_fold, exact_prune
 from projgeo.tolerance import close
+from proofs_check._shrink import exact_opt, loss_rank, shrink
 from proofs_check.c3_pruning_partition import exact_terms
-from proofs_check.c5_tightness import exact_opt, loss_rank, shrink
 from tests import strategies as S
 
 

@@ -10,7 +10,6 @@ from hypothesis import strategies as st
 
 from projgeo import (
     brute_force_fold,
-    exact,
     exact_fold,
     exact_fold_path,
     exact_prune,
@@ -20,6 +19,7 @@ from projgeo import (
     prune_error,
     set_partitions,
 )
+from projgeo.exact import MAX_N
 from projgeo.tolerance import close, leq
 from tests import strategies as S
 
@@ -43,7 +43,7 @@ def sse(w, labels):
                for j in np.unique(labels))
 
 
-@pytest.mark.parametrize("n", range(1, exact.MAX_N + 1))
+@pytest.mark.parametrize("n", range(1, MAX_N + 1))
 def test_set_partitions_are_all_restricted_growth_strings_with_k_blocks(n):
     for k in range(1, n + 1):
         p = set_partitions(n, k)
@@ -76,7 +76,7 @@ def test_enumeration_equals_brute_force(w):
 @given(S.weights(rows=(2, 5, 8, 10, 12), cols=(1,)))
 def test_enumeration_equals_1d_dynamic_programme(w):
     dp = fold_1d_path(w)
-    if w.shape[0] <= exact.MAX_N:
+    if w.shape[0] <= MAX_N:
         assert np.all(close(exact_fold_path(w).inertia, dp.inertia, **_tol(w)))
     # The DP's labels are a k-partition achieving its value (any n).
     for k in range(1, w.shape[0] + 1):
