@@ -72,3 +72,12 @@ def test_cache_round_trip(tiny, tmp_path):
 def test_bad_method_or_ratio_is_refused(tiny, method, ratio):
     with pytest.raises(ValueError, match="method|ratio"):
         zoo.projectors(tiny.params[0], method, ratio, key=jax.random.key(0))
+
+
+def test_c8_is_registered_but_not_in_the_default_quick_run():
+    from proofs_check import cli, registry
+
+    assert registry.CHECKERS["C8"] == "proofs_check.c8_empirical"
+    assert cli.build_parser().parse_args([]).claims == registry.DEFAULT_CLAIMS
+    assert "C8" not in registry.DEFAULT_CLAIMS
+    assert cli.build_parser().parse_args(["--claims", "C8"]).claims == ["C8"]
