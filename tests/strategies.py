@@ -113,3 +113,114 @@ def hard_weights(draw, *, rows=ROWS, cols=COLS, min_rows: int = 1):
         u = draw(st.lists(st.sampled_from((-6, -3, 0, 3, 6)), min_size=n, max_size=n))
         w = (w * 10.0 ** np.asarray(u, float)[:, None]).astype(w.dtype)
     return w
+
+
+# ---------------------------------------------------------------------------
+# Networks (C6, C7): shapes from small buckets, weights from a family and a drawn seed.
+
+MLP_SIZES = ((3, 4, 2), (4, 6, 5, 3))
+CNN_SHAPES = (((1, 3, 3), (3,), 2), ((2, 4, 3), (3, 2), 2))
+GATED_SHAPES = ((3, 4, 2), (4, 6, 3))
+NETWORK_SCALES = (0.1, 1.0, 10.0)
+
+
+def _scaled(net, scale: float):
+    return jax.tree.map(lambda a: a * scale, net)
+
+
+@st.composite
+def mlps(draw, *, sizes=None, bias=None, family=None):
+    """An MLP (tuple of Dense) with sizes from :data:`MLP_SIZES`, biases drawn on or off."""
+    from projgeo import networks
+
+    sizes = draw(st.sampled_from(MLP_SIZES)) if sizes is None else sizes
+    bias = draw(st.booleans()) if bias is None else bias
+    family = draw(st.sampled_from(FAMILY_NAMES)) if family is None else family
+    key = jax.random.key(draw(st.integers(0, 2**31 - 1)))
+    net = networks.init_mlp(key, sizes, bias=bias, family=family, bias_scale=0.5)
+    return _scaled(net, draw(st.sampled_from(NETWORK_SCALES)))
+
+
+@st.composite
+def cnns(draw, *, shape=None, bias=None, family=None):
+    """A CNN ``(in_shape, channels, n_out)`` from :data:`CNN_SHAPES`, 3×3 kernels."""
+    from projgeo import networks
+
+    in_shape, channels, n_out = draw(st.sampled_from(CNN_SHAPES)) if shape is None else shape
+    bias = draw(st.booleans()) if bias is None else bias
+    family = draw(st.sampled_from(FAMILY_NAMES)) if family is None else family
+    key = jax.random.key(draw(st.integers(0, 2**31 - 1)))
+    return networks.init_cnn(key, in_shape, channels, n_out, bias=bias, family=family,
+                             bias_scale=0.5)
+
+
+@st.composite
+def gated_blocks(draw, *, shape=None, family=None):
+    """A gated MLP block ``(d, h, d_out)`` from :data:`GATED_SHAPES`."""
+    from projgeo import networks
+
+    d, h, d_out = draw(st.sampled_from(GATED_SHAPES)) if shape is None else shape
+    family = draw(st.sampled_from(FAMILY_NAMES)) if family is None else family
+    key = jax.random.key(draw(st.integers(0, 2**31 - 1)))
+    return _scaled(networks.init_gated(key, d, h, d_out, family=family),
+                   draw(st.sampled_from(NETWORK_SCALES)))
+
+
+def any_networks(*, kinds=("mlp", "cnn", "gated")):
+    """A network of one of ``kinds``."""
+    makers = {"mlp": mlps, "cnn": cnns, "gated": gated_blocks}
+    return st.one_of([makers[k]() for k in kinds])
+
+
+def activation_names(*, zero_at_zero=None):
+    """A name from :data:`projgeo.activations.NAMES` (only σ(0) = 0 ones, or only ≠ 0 ones)."""
+    from projgeo import activations
+
+    names = [n for n in activations.NAMES
+             if zero_at_zero is None or activations.ACTIVATIONS[n].zero_at_zero == zero_at_zero]
+    return st.sampled_from(names)
+
+
+@st.composite
+def network_inputs(draw, shape, *, count: int = 3):
+    """``count`` inputs of ``shape``: 0 or 1e-3 ≤ |x| ≤ 10 (squares of tinier ones underflow)."""
+    mag = st.floats(1e-3, 10.0, width=64)
+    elements = st.one_of(st.just(0.0), mag, mag.map(lambda v: -v))
+    return draw(hnp.arrays(np.float64, (count,) + tuple(shape), elements=elements))
+
+
+@st.composite
+def layer_projectors(draw, widths, *, how=None, every: bool = True):
+    """One projector per compressible layer (``how``: "prune", "fold" or drawn per layer).
+
+    With ``every=False`` a single drawn layer gets a projector, the others None.
+    """
+    from projgeo import FoldProjector, PruneProjector
+
+    chosen = range(len(widths)) if every else [draw(st.integers(0, len(widths) - 1))]
+    out = []
+    for i, n in enumerate(widths):
+        if i not in chosen:
+            out.append(None)
+            continue
+        k = draw(ranks(n))
+        kind = draw(st.sampled_from(("prune", "fold"))) if how is None else how
+        out.append(PruneProjector(draw(keep_sets(n, k)), n) if kind == "prune"
+                   else FoldProjector(draw(partitions(n, k)), k))
+    return tuple(out)
+
+
+def input_shape(net) -> tuple[int, ...]:
+    """The shape of one input of ``net`` (an MLP, CNN or gated block)."""
+    from projgeo import networks
+
+    k = networks.kind(net)
+    if k == "mlp":
+        return (net[0].w.shape[1],)
+    if k == "gated":
+        return (net.w_gate.shape[1],)
+    c_last = net.convs[-1].w.shape[0]
+    pixels = net.head.w.shape[1] // c_last
+    shape = next(s for s, ch, _ in CNN_SHAPES if s[0] == net.convs[0].w.shape[1]
+                 and s[1] * s[2] == pixels)
+    return tuple(shape)

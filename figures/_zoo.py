@@ -1,0 +1,15 @@
+"""The C8 zoo for F2, F5, F6: :func:`projgeo.zoo.for_budget` in ``$PROJGEO_ZOO_CACHE``."""
+
+from __future__ import annotations
+
+import functools
+import os
+from pathlib import Path
+
+from projgeo import zoo
+
+
+@functools.cache
+def get(budget: str) -> zoo.Zoo:
+    cache = Path(os.environ.get("PROJGEO_ZOO_CACHE", str(zoo.DEFAULT_CACHE)))
+    return zoo.for_budget(budget, cache)

@@ -1,0 +1,83 @@
+"""C8 zoo: training, compression at equal parameter count, and accuracy evaluation."""
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+from projgeo import networks, zoo
+from projgeo.networks import Dense
+
+
+@pytest.fixture(scope="module")
+def tiny():
+    return zoo.build(zoo.TINY, cache_dir=None)
+
+
+def test_tiny_zoo_trains_above_chance_and_tables_have_one_row_per_network(tiny):
+    n = len(zoo.configs(zoo.TINY))
+    assert len(tiny.params) == n == 2
+    assert tiny.prune_accuracy.shape == tiny.fold_accuracy.shape == (n, len(zoo.TINY.ratios))
+    assert np.all(tiny.accuracy > 0.5)  # 10 classes: chance is 0.1
+    assert np.all((tiny.fold_accuracy >= 0) & (tiny.fold_accuracy <= 1))
+
+
+@pytest.mark.parametrize("method", ["prune", "fold"])
+def test_compression_keeps_k_channels_and_equal_parameter_count(tiny, method):
+    params = tiny.params[0]
+    n = params[0].w.shape[0]
+    small = zoo.compressed(params, method, 0.5, key=jax.random.key(0))
+    k = zoo.keep_count(n, 0.5)
+    assert (n, k) == (16, 8)
+    assert networks.hidden_widths(small) == (k,)
+    assert small[0].w.shape == (k, params[0].w.shape[1])
+    assert small[1].w.shape == (params[1].w.shape[0], k)
+    other = zoo.compressed(params, "fold" if method == "prune" else "prune", 0.5,
+                           key=jax.random.key(0))
+    assert networks.count(small) == networks.count(other)
+
+
+def test_accuracy_on_a_hand_case():
+    eye = jnp.eye(2)
+    params = (Dense(eye, jnp.zeros(2)), Dense(eye, jnp.zeros(2)))
+    x = jnp.array([[1.0, 0.0], [0.0, 1.0], [2.0, 3.0]])
+    y = jnp.array([0, 1, 0])
+    assert float(zoo.accuracy(params, x, y)) == pytest.approx(2 / 3)
+
+
+def test_per_ratio_counts_ties_as_fold_at_least_prune():
+    cfg = zoo.configs(zoo.TINY)
+    z = zoo.Zoo(cfg, [], np.array([0.95, 0.95]), np.array([0.1, 0.5]),
+                prune_accuracy=np.array([[0.9, 0.5], [0.8, 0.6]]),
+                fold_accuracy=np.array([[0.9, 0.7], [0.7, 0.6]]),
+                train_seconds=0.0, eval_seconds=0.0)
+    rows = zoo.per_ratio(z)
+    assert [r["fold_at_least_prune"] for r in rows] == [0.5, 1.0]
+    assert [r["mean_gap"] for r in rows] == pytest.approx([-0.05, 0.1])
+    by = {(r["setting"], r["value"]): r for r in zoo.by_setting(z, min_ratio=0.5)}
+    assert by[("label_smoothing", 0.0)]["mean_gap"] == pytest.approx(0.2)
+    assert by[("label_smoothing", 0.1)]["mean_gap"] == pytest.approx(0.0)
+
+
+def test_cache_round_trip(tiny, tmp_path):
+    zoo.save(tiny, tmp_path / "z")
+    back = zoo.load(tmp_path / "z")
+    assert back.configs == tiny.configs
+    np.testing.assert_array_equal(back.fold_accuracy, tiny.fold_accuracy)
+    for a, b in zip(jax.tree.leaves(back.params), jax.tree.leaves(tiny.params), strict=True):
+        np.testing.assert_array_equal(np.asarray(a), np.asarray(b))
+
+
+@pytest.mark.parametrize(("method", "ratio"), [("cut", 0.5), ("fold", 1.0), ("prune", -0.1)])
+def test_bad_method_or_ratio_is_refused(tiny, method, ratio):
+    with pytest.raises(ValueError, match="method|ratio"):
+        zoo.projectors(tiny.params[0], method, ratio, key=jax.random.key(0))
+
+
+def test_c8_is_registered_but_not_in_the_default_quick_run():
+    from proofs_check import cli, registry
+
+    assert registry.CHECKERS["C8"] == "proofs_check.c8_empirical"
+    assert cli.build_parser().parse_args([]).claims == registry.DEFAULT_CLAIMS
+    assert "C8" not in registry.DEFAULT_CLAIMS
+    assert cli.build_parser().parse_args(["--claims", "C8"]).claims == ["C8"]
