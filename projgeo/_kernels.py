@@ -24,7 +24,7 @@ def _one_hot(labels, k: int, dtype):
 def counts(labels, k: int):
     """Cluster sizes (k,) int32."""
     if k <= DENSE_K:
-        return jnp.sum(_one_hot(labels, k, jnp.int32), axis=0)
+        return jnp.sum(_one_hot(labels, k, jnp.int32), axis=0, dtype=jnp.int32)
     return jnp.zeros(k, jnp.int32).at[labels].add(1)
 
 

@@ -100,7 +100,7 @@ def hartigan_moves(w, st: State, k: int):
     idx = jnp.arange(n, dtype=jnp.int32)
     cf = st.sizes.astype(w.dtype)
     own = row_costs(w, st.mu, labels)
-    add = cf / (cf + 1.0) * st.dist
+    add = (cf / (cf + 1.0))[None, :] * st.dist
     add = jnp.where(jnp.arange(k)[None, :] == labels[:, None], jnp.inf, add)
     target = jnp.argmin(add, axis=1).astype(jnp.int32)
     # Exact Δ from differences for the chosen move.

@@ -29,7 +29,7 @@ def kmeans_plusplus(w, k: int, key, n_local_trials: int):
     sq_w = jnp.sum(w * w, axis=1)
     key, sub = jax.random.split(key)
     first = jax.random.randint(sub, (), 0, n, dtype=jnp.int32)
-    closest = jnp.sum((w - w[first]) ** 2, axis=1)
+    closest = jnp.sum((w - w[first][None, :]) ** 2, axis=1)
     centres = jnp.zeros(k, jnp.int32).at[0].set(first)
 
     def body(j, state):
