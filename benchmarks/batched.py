@@ -34,7 +34,7 @@ def c4_terms(w, k: int, **options) -> dict:
     res, p, start = certified_fold(w, k, **options)
     return {"e_fold": res.inertia, "e_fold_start": projgeo.fold_error(w, start),
             "e_prune": projgeo.prune_error(w, p), "w_sq": jnp.sum(w * w),
-            "labels": res.labels}
+            "labels": res.labels, "iterations": res.iterations}
 
 
 def verdict(terms: dict, n: int, d: int, dtype) -> np.ndarray:
@@ -62,4 +62,6 @@ def run(batch: int, n: int, d: int, k: int, *, seed: int = 0, family: str = "gau
             "options": options, "devices": len(jax.devices()), "seconds": seconds,
             "first_call_seconds": first, "instances_per_second": batch / seconds,
             "certified": int(ok.sum()), "violations": int((~ok).sum()),
+            "max_iterations": int(np.max(out["iterations"])),
+            "mean_iterations": float(np.mean(out["iterations"])),
             "mean_relative_gain_over_pruning": float(gain.mean())}

@@ -2,14 +2,17 @@
 
 Folding replaces each row by its cluster mean, so the best folding at rank k is the
 k-means partition of the rows: ``OPT_fold(k) = min_{|π|=k} Σ_j Σ_{i∈G_j} ||w_i − μ_j||²``.
-k-means is NP-hard; this module gives the standard heuristic with one extra promise:
+k-means is NP-hard; :func:`fold` runs a fast heuristic with one extra promise:
 
-* **k-means++** initialisation (greedy, ``2 + ⌊ln k⌋`` local trials as in scikit-learn)
-  from an explicit ``jax.random`` key;
+* **seeding** (:mod:`projgeo.seeding`): bisecting principal splits by default,
+  ``O(n·d·log k)``; greedy k-means++ (``2 + ⌊ln k⌋`` local trials, as scikit-learn) on
+  request, ``O(trials·n·k·d)`` and serial in k;
 * **Lloyd** iterations (assign to the nearest mean, recompute means);
 * **Hartigan** refinement: single-row moves from cluster a to b, which change the inertia
-  by exactly ``Δ = n_b/(n_b+1)·||x−μ_b||² − n_a/(n_a−1)·||x−μ_a||²``. Moves are made in
-  parallel batches whose clusters are pairwise disjoint, so their Δ add up exactly;
+  by exactly ``Δ = n_b/(n_b+1)·||x−μ_b||² − n_a/(n_a−1)·||x−μ_a||²``, made in parallel
+  batches whose clusters are pairwise disjoint, so their Δ add up exactly;
+* **split–merge** rounds: merge two mutually nearest clusters and split another along its
+  principal direction when the split gains more than the merge costs (:mod:`projgeo.refine`);
 * **warm start** from a given partition (the certified fold of C4(ii) starts from ``π_{S*}``).
 
 Monotonicity is enforced, not hoped for: every phase recomputes the inertia of its
@@ -20,12 +23,14 @@ an empty cluster is filled by the row farthest from its mean among clusters with
 more rows, which lowers the inertia by ``n_a/(n_a−1)·||x−μ_a||²``.
 
 Distances go through matrix products, ``||x||² − 2 x·μ + ||μ||²``: memory
-``O(n·k + n·d)``, never an ``n×k×d`` intermediate. Quantities that decide a move are
+``O(n·k + n·d + k²)``, never an ``n×k×d`` intermediate; after a step only the distance
+columns of clusters that changed are recomputed. Quantities that decide a move are
 recomputed from differences, so cancellation in the matrix-product form cannot make a
-move that increases the inertia.
+move that increases the inertia. Performance is measured by ``python -m benchmarks``.
 
 Reference: Lloyd (1982); Arthur & Vassilvitskii (2007), k-means++; Hartigan & Wong
-(1979); Telgarsky & Vattani (2010), Hartigan's method; THEORY.md C2, C4.
+(1979); Telgarsky & Vattani (2010), Hartigan's method; Savaresi & Boley (2004),
+bisecting k-means; THEORY.md C2, C4.
 """
 
 from __future__ import annotations
@@ -80,12 +85,15 @@ def refresh_columns(n: int, k: int) -> int:
 
 
 def lloyd_step(w, labels, k: int):
-    """One plain Lloyd step (means, one ``n×k`` distance product, argmin): new labels.
+    """One plain Lloyd step: new labels ``argmin_j ||μ_j||² − 2 w_i·μ_j`` (one product).
 
-    The step whose throughput the benchmarks compare with a bare matrix product.
+    ``||w_i||²`` is the same for every j, so the nearest mean needs only the ``n×k``
+    product and the means' norms. The step whose throughput the benchmarks compare with a
+    bare matrix product of the same shape.
     """
     mu = means(w, labels, k)
-    return jnp.argmin(sq_dists(w, jnp.sum(w * w, axis=1), mu), axis=1).astype(jnp.int32)
+    scores = jnp.sum(mu * mu, axis=1)[None, :] - 2.0 * (w @ mu.T)
+    return jnp.argmin(scores, axis=1).astype(jnp.int32)
 
 
 @functools.partial(

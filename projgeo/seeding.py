@@ -22,6 +22,10 @@ import jax.numpy as jnp
 
 from projgeo._kernels import counts, means, sq_dists
 
+#: Power iterations for a split direction, and 2-means passes that polish the split.
+POWER_ITER = 2
+TWO_MEANS_ITER = 3
+
 
 def kmeans_plusplus(w, k: int, key, n_local_trials: int):
     """Greedy k-means++: indices (k,) of the rows chosen as centres."""
@@ -47,7 +51,8 @@ def kmeans_plusplus(w, k: int, key, n_local_trials: int):
     return centres
 
 
-def split_proposals(w, labels, k: int, power_iter: int = 2, two_means_iter: int = 3):
+def split_proposals(w, labels, k: int, power_iter: int = POWER_ITER,
+                    two_means_iter: int = TWO_MEANS_ITER):
     """Propose a 2-way split of every cluster at once (deterministic).
 
     The split direction starts from the residual of each cluster's farthest row and is
@@ -93,7 +98,8 @@ def split_proposals(w, labels, k: int, power_iter: int = 2, two_means_iter: int 
     return side, jnp.where(ok, gain, -1.0)
 
 
-def bisect(w, k: int, *, growth: float = 2.0, power_iter: int = 2, two_means_iter: int = 3):
+def bisect(w, k: int, *, growth: float = 2.0, power_iter: int = POWER_ITER,
+           two_means_iter: int = TWO_MEANS_ITER):
     """Bisecting seeding: labels (n,) in [0, k), built top-down (see module docstring).
 
     Level by level, splits the ``min(⌈(growth−1)·m⌉, k−m)`` clusters of largest gain
