@@ -152,12 +152,12 @@ def hartigan(w, sq_w, st: State, k: int, max_iter: int, cols: int):
     return jax.lax.while_loop(cond, body, (st, jnp.int32(0), jnp.bool_(False)))
 
 
-def split_merge_proposal(w, st: State, k: int):
+def split_merge_proposal(w, st: State, k: int, sketch=None):
     """Labels after the profitable merge/split pairs of one round, and how many."""
     labels, mu = st.labels, st.mu
     idx = jnp.arange(k, dtype=jnp.int32)
     cf = st.sizes.astype(w.dtype)
-    side, gain = split_proposals(w, labels, k)
+    side, gain = split_proposals(w, labels, k, sketch=sketch)
     sq = jnp.sum(mu * mu, axis=1)
     d2 = jnp.maximum(sq[:, None] - 2.0 * (mu @ mu.T) + sq[None, :], 0.0)
     cost = cf[:, None] * cf[None, :] / jnp.maximum(cf[:, None] + cf[None, :], 1.0) * d2
@@ -185,8 +185,12 @@ def split_merge_proposal(w, st: State, k: int):
     return jnp.where((t >= 0) & side, t, new).astype(jnp.int32), jnp.sum(ok)
 
 
-def split_merge(w, sq_w, st: State, k: int, rounds: int, refine_iter: int, cols: int):
-    """Rounds of split–merge, each followed by Hartigan, while the inertia strictly drops."""
+def split_merge(w, sq_w, st: State, k: int, rounds: int, refine_iter: int, cols: int,
+                sketch=None):
+    """Rounds of split–merge, each followed by Hartigan, while the inertia strictly drops.
+
+    ``sketch``: the rows projected to fewer directions, where splits are searched.
+    """
 
     def cond(c):
         _, r, done, _ = c
@@ -194,7 +198,7 @@ def split_merge(w, sq_w, st: State, k: int, rounds: int, refine_iter: int, cols:
 
     def body(c):
         st, r, _, it = c
-        new, accepted = split_merge_proposal(w, st, k)
+        new, accepted = split_merge_proposal(w, st, k, sketch)
         cand, ok = _advance(w, sq_w, st, fill_empty(w, new, k), k, cols, strict=True)
         cand, it2, _ = hartigan(w, sq_w, cand, k, refine_iter, cols)
         better = ok & (accepted > 0) & (cand.inertia < st.inertia)

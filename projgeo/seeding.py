@@ -22,9 +22,10 @@ import jax.numpy as jnp
 
 from projgeo._kernels import counts, means, sq_dists
 
-#: Power iterations for a split direction, and 2-means passes that polish the split.
-POWER_ITER = 2
-TWO_MEANS_ITER = 3
+#: Power iterations for a split direction, and 2-means passes that polish the split:
+#: split–merge proposals (few, each decisive) get more than the seeding levels.
+POWER_ITER, TWO_MEANS_ITER = 3, 5
+SEED_POWER_ITER, SEED_TWO_MEANS_ITER = 2, 3
 
 
 def kmeans_plusplus(w, k: int, key, n_local_trials: int):
@@ -52,19 +53,22 @@ def kmeans_plusplus(w, k: int, key, n_local_trials: int):
 
 
 def split_proposals(w, labels, k: int, power_iter: int = POWER_ITER,
-                    two_means_iter: int = TWO_MEANS_ITER):
+                    two_means_iter: int = TWO_MEANS_ITER, sketch=None):
     """Propose a 2-way split of every cluster at once (deterministic).
 
     The split direction starts from the residual of each cluster's farthest row and is
-    refined by ``power_iter`` power iterations; the split is polished by 2-means.
+    refined by ``power_iter`` power iterations; the split is polished by 2-means. With a
+    ``sketch`` (the rows projected to fewer random directions), the split is found there
+    and only its gain is computed from ``w``.
 
     Returns:
       ``(side, gain)``: ``side`` (n,) bool, the half each row would move to; ``gain`` (k,),
       the inertia the split removes, ``n_a n_b/(n_a+n_b)·||μ_a − μ_b||²``, or −1 where a
       half would be empty.
     """
-    n = w.shape[0]
-    r = w - means(w, labels, k)[labels]
+    x = w if sketch is None else sketch
+    n = x.shape[0]
+    r = x - means(x, labels, k)[labels]
     own = jnp.sum(r * r, axis=1)
     far = own == jax.ops.segment_max(own, labels, num_segments=k)[labels]
     idx = jnp.arange(n, dtype=jnp.int32)
@@ -74,7 +78,7 @@ def split_proposals(w, labels, k: int, power_iter: int = POWER_ITER,
     def power(_, v):
         s = jnp.sum(r * v[labels], axis=1)
         v = jax.ops.segment_sum(s[:, None] * r, labels, num_segments=k)
-        return v / jnp.maximum(jnp.linalg.norm(v, axis=1, keepdims=True), jnp.finfo(w.dtype).tiny)
+        return v / jnp.maximum(jnp.linalg.norm(v, axis=1, keepdims=True), jnp.finfo(x.dtype).tiny)
 
     v = jax.lax.fori_loop(0, power_iter, power, v)
     side = jnp.sum(r * v[labels], axis=1) > 0
@@ -91,15 +95,17 @@ def split_proposals(w, labels, k: int, power_iter: int = POWER_ITER,
         return jnp.sum(r * (b - a), axis=1) > 0.5 * jnp.sum(b * b - a * a, axis=1)
 
     side = jax.lax.fori_loop(0, two_means_iter, polish, side)
-    c2, m2 = halves(side)
+    sub = jnp.where(side, labels + k, labels)
+    c2 = counts(sub, 2 * k)
+    m2 = means(w, sub, 2 * k, c2)
     na, nb = c2[:k].astype(w.dtype), c2[k:].astype(w.dtype)
     gain = na * nb / jnp.maximum(na + nb, 1.0) * jnp.sum((m2[:k] - m2[k:]) ** 2, axis=1)
     ok = (c2[:k] > 0) & (c2[k:] > 0)
     return side, jnp.where(ok, gain, -1.0)
 
 
-def bisect(w, k: int, *, growth: float = 2.0, power_iter: int = POWER_ITER,
-           two_means_iter: int = TWO_MEANS_ITER):
+def bisect(w, k: int, *, growth: float = 2.0, power_iter: int = SEED_POWER_ITER,
+           two_means_iter: int = SEED_TWO_MEANS_ITER):
     """Bisecting seeding: labels (n,) in [0, k), built top-down (see module docstring).
 
     Level by level, splits the ``min(⌈(growth−1)·m⌉, k−m)`` clusters of largest gain
