@@ -29,9 +29,10 @@ class Case:
 #: (name, n, d, k): a ResNet-18 conv layer, a LLaMA-130M MLP, and a larger one.
 SHAPES = (("resnet18_conv", 512, 4608, 256), ("llama130m_mlp", 2048, 768, 1024),
           ("large", 4096, 1024, 2048))
-#: --quick keeps the large shape for one family only (scikit-learn's greedy k-means++
-#: alone takes minutes there on 2 cores).
+#: --quick keeps the large shape for one family only, and without scikit-learn there:
+#: its greedy k-means++ alone took 106 s and 208 s on that shape on this 2-core machine.
 QUICK_LARGE_FAMILIES = ("low_rank",)
+QUICK_SKIP_METHODS = {"large": ("sklearn",)}
 
 #: LLaMA-7B MLP: 11008 rows of 4096 inputs folded to 5504 clusters, with two smaller
 #: sizes of the same proportions (n, d, k all halved) for the growth law.
@@ -59,5 +60,12 @@ def skipped(quick: bool) -> list[str]:
     """Human-readable list of what ``--quick`` leaves out."""
     if not quick:
         return []
-    return [f"large/{f}: --quick runs the 4096x1024 shape for {QUICK_LARGE_FAMILIES} only"
-            for f in FAMILIES if f not in QUICK_LARGE_FAMILIES]
+    out = [f"large/{f}: --quick runs the 4096x1024 shape for {QUICK_LARGE_FAMILIES} only"
+           for f in FAMILIES if f not in QUICK_LARGE_FAMILIES]
+    return out + [f"{name}/*: --quick skips {', '.join(m)} (full runs include it)"
+                  for name, m in QUICK_SKIP_METHODS.items()]
+
+
+def skip_methods(case: Case, quick: bool) -> tuple[str, ...]:
+    """Methods ``--quick`` leaves out on this case."""
+    return QUICK_SKIP_METHODS.get(case.name, ()) if quick else ()

@@ -44,7 +44,7 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
-def run_case(case: C.Case, seed: int, log) -> tuple[list[dict], dict]:
+def run_case(case: C.Case, seed: int, log, skip=()) -> tuple[list[dict], dict]:
     import jax
 
     from projgeo import families
@@ -58,6 +58,9 @@ def run_case(case: C.Case, seed: int, log) -> tuple[list[dict], dict]:
     for name in METHODS:
         base = {"case": case.name, "family": case.family, "n": case.n, "d": case.d,
                 "k": case.k, "dtype": "float32", "method": name}
+        if name in skip:
+            records.append({**base, "skipped": "left out by --quick (see meta)"})
+            continue
         if name not in runners:
             records.append({**base, "skipped": "faiss-cpu is not installed "
                                                "(pip install '.[bench]')"})
@@ -171,7 +174,7 @@ def main(argv: list[str] | None = None) -> int:
     records, ceilings, scale, batched, lean = [], [], None, None, None
     if "cases" in parts:
         for case in todo:
-            rec, ceil = run_case(case, args.seed, log)
+            rec, ceil = run_case(case, args.seed, log, C.skip_methods(case, args.quick))
             records += rec
             ceilings.append(ceil)
     if "scale" in parts:

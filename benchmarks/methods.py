@@ -97,7 +97,7 @@ def ward(w: np.ndarray, k: int, *, seed: int = 0) -> dict:
     return {"seconds": seconds, "labels": labels, "options": {"linkage": "ward"}}
 
 
-def matmul_ceiling(w: np.ndarray, k: int, *, reps: int = 7) -> dict:
+def matmul_ceiling(w: np.ndarray, k: int, *, reps: int = 15) -> dict:
     """Throughput of a bare ``jnp`` product ``(n, d) @ (d, k)`` and of one plain Lloyd step.
 
     Both jitted, best of ``reps`` after a warm-up, on the same matrix and shape: the

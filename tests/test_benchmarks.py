@@ -45,3 +45,11 @@ def test_scale_worker_reports_time_and_memory():
 def test_quick_mode_says_what_it_skips():
     assert len(cases.cases(True)) < len(cases.cases(False))
     assert cases.skipped(True) and not cases.skipped(False)
+    large = next(c for c in cases.cases(True) if c.name == "large")
+    assert cases.skip_methods(large, True) and not cases.skip_methods(large, False)
+
+
+def test_a_skipped_method_gets_a_record_that_says_so():
+    records, _ = cli.run_case(TINY, 0, lambda s: None, skip=("sklearn", "ward"))
+    by = {r["method"]: r for r in records}
+    assert "skipped" in by["sklearn"] and "skipped" in by["ward"] and "seconds" in by["projgeo"]

@@ -7,7 +7,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from projgeo import _kernels, fold, fold_error, fold_projector, refine, tolerance
@@ -29,6 +29,7 @@ def test_c4_warm_start_never_increases_inertia(w, labels):
     assert np.unique(np.asarray(res.labels)).size == K
 
 
+@settings(max_examples=12)  # each example runs the whole fold; compiling dominates anyway
 @given(w=pst.weights(shape=(N, D)), seed=st.integers(0, 2**31 - 1),
        seeding=st.sampled_from(["bisect", "kmeans++"]))
 def test_fold_gives_k_nonempty_clusters_and_its_own_inertia(w, seed, seeding):
