@@ -111,19 +111,25 @@ def _targets(records, ceilings, scale, batched) -> list[dict]:
     for r in records:
         by_case.setdefault((r["case"], r["family"]), {})[r["method"]] = r
 
-    def add(name, value, threshold, met, note=""):
+    def add(name, value, threshold, met, note="", why=""):
         out.append({"target": name, "value": value, "threshold": threshold, "met": bool(met),
-                    "note": note})
+                    "value_over_threshold": value / threshold, "note": note,
+                    "why_if_missed": "" if met else why})
 
     speed = [m["sklearn"]["seconds"] / m["projgeo"]["seconds"] for m in by_case.values()
              if "seconds" in m.get("sklearn", {})]
     if speed:
         add("projgeo ≥ 5x faster than sklearn KMeans (min over cases, steady state)",
-            min(speed), 5.0, min(speed) >= 5.0)
+            min(speed), 5.0, min(speed) >= 5.0,
+            why="at small k scikit-learn's k-means++ is cheap, and projgeo spends its time in "
+                "bisecting, Hartigan and split-merge, which buy the lower inertia; "
+                "scikit-learn's OpenMP time also swings with the load of the machine")
         first = [m["sklearn"]["seconds"] / m["projgeo"]["first_call_seconds"]
                  for m in by_case.values() if "seconds" in m.get("sklearn", {})]
         add("same, counting projgeo's first call (compilation included)", min(first), 5.0,
-            min(first) >= 5.0)
+            min(first) >= 5.0,
+            why="compiling the fold kernel takes 5-15 s per new shape on this CPU; it is "
+                "paid once per shape and cached on disk (PROJGEO_JAX_CACHE)")
     for other in ("sklearn", "faiss"):
         rat = [m[other]["inertia"] / m["projgeo"]["inertia"] for m in by_case.values()
                if "inertia" in m.get(other, {})]
@@ -134,24 +140,34 @@ def _targets(records, ceilings, scale, batched) -> list[dict]:
            if f in C.TRAINED_LIKE and "inertia" in m.get("ward", {})]
     if rat:
         add("projgeo inertia ≤ Ward on clustered and trained-like rows (min of Ward/projgeo)",
-            min(rat), 1.0, min(rat) >= 1.0)
+            min(rat), 1.0, min(rat) >= 1.0,
+            why="Lloyd + Hartigan + split-merge is a local search; where Ward's bottom-up "
+                "merges end lower, they do so by the shortfall shown")
     if ceilings:
         frac = min(c["lloyd_fraction_of_matmul"] for c in ceilings)
         add("Lloyd step ≥ 70 % of the same-run matmul throughput (min over cases)", frac, 0.7,
-            frac >= 0.7)
+            frac >= 0.7,
+            why="the step adds the means (a scatter, single-threaded on XLA:CPU) and an "
+                "argmin pass over n×k to the product, and the fraction swings with the load "
+                "other processes put on the 2 cores (same shape, different cases differ)")
     big = [r for r in (scale or {}).get("sizes", []) if (r["n"], r["d"], r["k"]) == C.LLAMA7B]
     if big:
         r = big[0]
         add("LLaMA-7B layer 11008x4096 -> 5504 float32 in ≤ 60 s (compile + run)",
             r["total_seconds"], 60.0, r["total_seconds"] <= 60.0,
-            f"options {C.SCALE_OPTIONS}")
+            f"options {C.SCALE_OPTIONS}",
+            why="each Lloyd or Hartigan step is a 0.5 TFLOP product on this CPU")
         add("... with peak memory ≤ 4 GB (process peak RSS, bytes)", r["peak_rss_bytes"],
             4e9, r["peak_rss_bytes"] <= 4e9)
     if batched:
         add("batched certified C4 check ≥ 100,000 instances/s", batched["instances_per_second"],
             1e5, batched["instances_per_second"] >= 1e5,
             f"batch {batched['batch']} of {batched['n']}x{batched['d']}, k={batched['k']}, "
-            f"fold options {batched['options'] or 'defaults'}")
+            f"fold options {batched['options'] or 'defaults'}",
+            why=f"under vmap every instance waits for the slowest: the certified fold runs up "
+                f"to {batched['max_iterations']} Lloyd/Hartigan steps (mean "
+                f"{batched['mean_iterations']:.1f}), each a dozen small batched XLA:CPU ops; "
+                f"see batched_one_lloyd_step for the floor of one step")
     return out
 
 
