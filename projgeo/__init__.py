@@ -3,7 +3,7 @@
 The whole public API on one screen; THEORY.md names the claims (C1–C8).
 """
 
-from projgeo import families, tolerance
+from projgeo import families, sharding, tolerance
 from projgeo.errors import (
     c3_gain,
     fold_error,
@@ -34,5 +34,6 @@ __all__ = [
     "pruning_partition",
     "prune_projector",
     "row_scores",
+    "sharding",
     "tolerance",
 ]

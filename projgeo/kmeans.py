@@ -162,8 +162,8 @@ def fold(
     Args:
       w: (n, d) floating weights.
       k: number of clusters, ``1 ≤ k ≤ n``.
-      key: a ``jax.random`` key for the seeding and the split directions. With ``init``
-        it is optional (default ``jax.random.key(0)``).
+      key: a ``jax.random`` key for the seeding: the random projection bisecting works on
+        (when ``d > SKETCH_DIM``), or k-means++'s draws. Not used with ``init``.
       init: (n,) integer labels in [0, k) of a starting partition; empty clusters are
         filled first (which never increases the inertia).
       max_iter: cap on Lloyd iterations.
