@@ -3,7 +3,7 @@
 The whole public API on one screen; THEORY.md names the claims (C1–C8).
 """
 
-from projgeo import families, tolerance
+from projgeo import families, sharding, tolerance
 from projgeo.certified import CertifiedFold, certified_fold
 from projgeo.errors import (
     c3_gain,
@@ -56,5 +56,6 @@ __all__ = [
     "prune_projector",
     "row_scores",
     "set_partitions",
+    "sharding",
     "tolerance",
 ]

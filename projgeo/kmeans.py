@@ -2,14 +2,17 @@
 
 Folding replaces each row by its cluster mean, so the best folding at rank k is the
 k-means partition of the rows: ``OPT_fold(k) = min_{|π|=k} Σ_j Σ_{i∈G_j} ||w_i − μ_j||²``.
-k-means is NP-hard; this module gives the standard heuristic with one extra promise:
+k-means is NP-hard; :func:`fold` runs a fast heuristic with one extra promise:
 
-* **k-means++** initialisation (greedy, ``2 + ⌊ln k⌋`` local trials as in scikit-learn)
-  from an explicit ``jax.random`` key;
+* **seeding** (:mod:`projgeo.seeding`): bisecting principal splits by default,
+  ``O(n·d·log k)``; greedy k-means++ (``2 + ⌊ln k⌋`` local trials, as scikit-learn) on
+  request, ``O(trials·n·k·d)`` and serial in k;
 * **Lloyd** iterations (assign to the nearest mean, recompute means);
 * **Hartigan** refinement: single-row moves from cluster a to b, which change the inertia
-  by exactly ``Δ = n_b/(n_b+1)·||x−μ_b||² − n_a/(n_a−1)·||x−μ_a||²``. Moves are made in
-  parallel batches whose clusters are pairwise disjoint, so their Δ add up exactly;
+  by exactly ``Δ = n_b/(n_b+1)·||x−μ_b||² − n_a/(n_a−1)·||x−μ_a||²``, made in parallel
+  batches whose clusters are pairwise disjoint, so their Δ add up exactly;
+* **split–merge** rounds: merge two mutually nearest clusters and split another along its
+  principal direction when the split gains more than the merge costs (:mod:`projgeo.refine`);
 * **warm start** from a given partition (the certified fold of C4(ii) starts from ``π_{S*}``).
 
 Monotonicity is enforced, not hoped for: every phase recomputes the inertia of its
@@ -20,12 +23,14 @@ an empty cluster is filled by the row farthest from its mean among clusters with
 more rows, which lowers the inertia by ``n_a/(n_a−1)·||x−μ_a||²``.
 
 Distances go through matrix products, ``||x||² − 2 x·μ + ||μ||²``: memory
-``O(n·k + n·d)``, never an ``n×k×d`` intermediate. Quantities that decide a move are
+``O(n·k + n·d + k²)``, never an ``n×k×d`` intermediate; after a step only the distance
+columns of clusters that changed are recomputed. Quantities that decide a move are
 recomputed from differences, so cancellation in the matrix-product form cannot make a
-move that increases the inertia.
+move that increases the inertia. Performance is measured by ``python -m benchmarks``.
 
 Reference: Lloyd (1982); Arthur & Vassilvitskii (2007), k-means++; Hartigan & Wong
-(1979); Telgarsky & Vattani (2010), Hartigan's method; THEORY.md C2, C4.
+(1979); Telgarsky & Vattani (2010), Hartigan's method; Savaresi & Boley (2004),
+bisecting k-means; THEORY.md C2, C4.
 """
 
 from __future__ import annotations
@@ -38,8 +43,10 @@ import jax
 import jax.numpy as jnp
 from jaxtyping import Array, Bool, Float, Int, Scalar
 
-from projgeo import _checks
+from projgeo import _checks, refine
+from projgeo._kernels import counts, fill_empty, inertia, means, sq_dists
 from projgeo.projectors import FoldProjector
+from projgeo.seeding import bisect, kmeans_plusplus
 
 
 class KMeansResult(NamedTuple):
@@ -67,183 +74,67 @@ class KMeansResult(NamedTuple):
 # ---------------------------------------------------------------------------
 # Kernels (unvalidated, static k; shapes fixed so they jit and vmap).
 
+_counts, _means, _inertia, _sq_dists, _fill_empty = counts, means, inertia, sq_dists, fill_empty
 
-def _counts(labels, k: int):
-    return jnp.zeros(k, jnp.int32).at[labels].add(1)
-
-
-def _means(w, labels, k: int):
-    sums = jax.ops.segment_sum(w, labels, num_segments=k)
-    return sums / jnp.maximum(_counts(labels, k), 1).astype(w.dtype)[:, None]
+SEEDINGS = ("bisect", "kmeans++")
 
 
-def _inertia(w, labels, k: int):
-    r = w - _means(w, labels, k)[labels]
-    return jnp.sum(r * r)
+def refresh_columns(n: int, k: int) -> int:
+    """Distance columns recomputed in place after a step (more changed: full product)."""
+    return k if k <= 64 else max(64, k // 8)
 
 
-def _sq_dists(w, sq_w, c):
-    """(n, m) squared distances through one matrix product, clipped at 0."""
-    d2 = sq_w[:, None] - 2.0 * (w @ c.T) + jnp.sum(c * c, axis=1)[None, :]
-    return jnp.maximum(d2, 0.0)
+#: Bisecting seeding runs on the rows projected to this many random directions when d is
+#: larger: distances are kept up to a few percent (Johnson–Lindenstrauss), a pass costs
+#: O(n·SKETCH_DIM) instead of O(n·d); Lloyd, Hartigan and split–merge use the full rows.
+#: (Split–merge proposals on the sketch were tried: faster, but lost to Ward on clustered
+#: rows, so they stay in full dimension.)
+SKETCH_DIM = 256
 
 
-def _fill_empty(w, labels, k: int):
-    """Give every empty cluster one row, never increasing the inertia (see module doc)."""
-    r = w - _means(w, labels, k)[labels]
-    own = jnp.sum(r * r, axis=1)
-
-    def cond(state):
-        labels, _, _ = state
-        return jnp.any(_counts(labels, k) == 0)
-
-    def body(state):
-        labels, counts, own = state
-        b = jnp.argmax(counts == 0)
-        movable = counts[labels] >= 2
-        i = jnp.argmax(jnp.where(movable, own, -1.0))
-        counts = counts.at[labels[i]].add(-1).at[b].add(1)
-        return labels.at[i].set(b.astype(jnp.int32)), counts, own.at[i].set(-1.0)
-
-    labels, _, _ = jax.lax.while_loop(cond, body, (labels, _counts(labels, k), own))
-    return labels
+def _sketch(w, key):
+    d = w.shape[1]
+    if d <= SKETCH_DIM:
+        return w
+    g = jax.random.normal(key, (d, SKETCH_DIM), w.dtype) / math.sqrt(SKETCH_DIM)
+    return w @ g
 
 
-def _kmeans_plusplus(w, k: int, key, n_local_trials: int):
-    """Greedy k-means++ centres (indices of rows of ``w``)."""
-    n = w.shape[0]
+def lloyd_step(w, labels, k: int):
+    """One plain Lloyd step: new labels ``argmin_j ||μ_j||² − 2 w_i·μ_j`` (one product).
+
+    ``||w_i||²`` is the same for every j, so the nearest mean needs only the ``n×k``
+    product and the means' norms. The step whose throughput the benchmarks compare with a
+    bare matrix product of the same shape.
+    """
+    # The barrier keeps XLA from fusing the means into the product's operand, which on
+    # CPU swaps the library GEMM for a slower generated loop (measured: 38 ms vs 33 ms).
+    mu = jax.lax.optimization_barrier(means(w, labels, k))
+    scores = jnp.sum(mu * mu, axis=1)[None, :] - 2.0 * (w @ mu.T)
+    return jnp.argmin(scores, axis=1).astype(jnp.int32)
+
+
+@functools.partial(
+    jax.jit,
+    static_argnames=("k", "max_iter", "refine_iter", "split_merge_iter", "n_local_trials",
+                     "seeding", "warm"),
+)
+def _fold_kernel(w, init_labels, key, tol, *, k, max_iter, refine_iter, split_merge_iter,
+                 n_local_trials, seeding, warm):
     sq_w = jnp.sum(w * w, axis=1)
-    key, sub = jax.random.split(key)
-    first = jax.random.randint(sub, (), 0, n, dtype=jnp.int32)
-    closest = jnp.sum((w - w[first][None, :]) ** 2, axis=1)
-    centres = jnp.zeros(k, jnp.int32).at[0].set(first)
-
-    def body(j, state):
-        centres, closest, key = state
-        key, sub = jax.random.split(key)
-        total = jnp.sum(closest)
-        # All remaining mass zero (duplicate rows): sample uniformly instead.
-        logits = jnp.where(total > 0, jnp.log(jnp.where(closest > 0, closest, 0.0)), 0.0)
-        cand = jax.random.categorical(sub, logits, shape=(n_local_trials,))
-        d2 = _sq_dists(w, sq_w, w[cand])  # (n, trials)
-        pot = jnp.minimum(closest[:, None], d2)
-        best = jnp.argmin(jnp.sum(pot, axis=0))
-        return centres.at[j].set(cand[best].astype(jnp.int32)), pot[:, best], key
-
-    centres, _, _ = jax.lax.fori_loop(1, k, body, (centres, closest, key))
-    return centres
-
-
-def _lloyd(w, labels, k: int, max_iter: int, tol: float):
-    """Lloyd iterations from a partition; keeps a step only if the inertia does not rise."""
-    sq_w = jnp.sum(w * w, axis=1)
-    inertia = _inertia(w, labels, k)
-
-    def cond(state):
-        _, _, it, done = state
-        return (it < max_iter) & ~done
-
-    def body(state):
-        labels, inertia, it, _ = state
-        # An emptied cluster keeps a zero centre until the final fill; the step stays
-        # monotone since every row still moves to its nearest current centre.
-        new = jnp.argmin(_sq_dists(w, sq_w, _means(w, labels, k)), axis=1).astype(jnp.int32)
-        new_inertia = _inertia(w, new, k)
-        better = new_inertia <= inertia
-        stalled = jnp.all(new == labels) | (inertia - new_inertia <= tol * inertia)
-        labels = jnp.where(better, new, labels)
-        inertia = jnp.where(better, new_inertia, inertia)
-        return labels, inertia, it + 1, stalled | ~better
-
-    labels, inertia, it, done = jax.lax.while_loop(
-        cond, body, (labels, inertia, jnp.int32(0), jnp.bool_(False))
-    )
-    return labels, inertia, it, done
-
-
-def _hartigan_moves(w, sq_w, labels, k: int):
-    """One batch of improving, pairwise cluster-disjoint single-row moves."""
-    n = w.shape[0]
-    idx = jnp.arange(n, dtype=jnp.int32)
-    counts = _counts(labels, k)
-    mu = _means(w, labels, k)
-    cf = counts.astype(w.dtype)
-    own = jnp.sum((w - mu[labels]) ** 2, axis=1)
-    add = (cf / (cf + 1.0))[None, :] * _sq_dists(w, sq_w, mu)
-    add = jnp.where(jax.nn.one_hot(labels, k, dtype=bool), jnp.inf, add)
-    target = jnp.argmin(add, axis=1).astype(jnp.int32)
-    # Exact Δ from differences for the chosen move.
-    gain = jnp.where(counts[labels] >= 2, cf[labels] / jnp.maximum(cf[labels] - 1.0, 1.0), 0.0)
-    cost_out = gain * own
-    cost_in = cf[target] / (cf[target] + 1.0) * jnp.sum((w - mu[target]) ** 2, axis=1)
-    delta = cost_in - cost_out
-    slack = 16.0 * jnp.finfo(w.dtype).eps * (cost_in + cost_out)
-    cand = (counts[labels] >= 2) & (delta < -slack)
-    key = jnp.where(cand, delta, jnp.inf)
-
-    def winners(groups, mask):
-        # The best (lowest Δ, then lowest index) masked row of each group.
-        kk = jnp.where(mask, key, jnp.inf)
-        gmin = jax.ops.segment_min(kk, groups, num_segments=k)
-        at_min = mask & (kk == gmin[groups])
-        first = jax.ops.segment_min(jnp.where(at_min, idx, n), groups, num_segments=k)
-        return mask & (first[groups] == idx), first
-
-    sel, _ = winners(labels, cand)
-    sel, _ = winners(target, sel)
-    # Now sources are distinct and targets are distinct; resolve a cluster being the
-    # source of one move and the target of another by priority (Δ, index).
-    src_row = jnp.full(k, n, jnp.int32).at[jnp.where(sel, labels, k)].set(idx, mode="drop")
-    tgt_row = jnp.full(k, n, jnp.int32).at[jnp.where(sel, target, k)].set(idx, mode="drop")
-    key_ext = jnp.append(key, jnp.inf)
-
-    def beats(other):  # does this row's move take priority over row ``other``?
-        return (other == n) | (key < key_ext[other]) | ((key == key_ext[other]) & (idx < other))
-
-    keep = sel & beats(src_row[target]) & beats(tgt_row[labels])
-    return jnp.where(keep, target, labels), jnp.any(keep)
-
-
-def _hartigan(w, labels, k: int, max_iter: int):
-    sq_w = jnp.sum(w * w, axis=1)
-    inertia = _inertia(w, labels, k)
-
-    def cond(state):
-        _, _, it, done = state
-        return (it < max_iter) & ~done
-
-    def body(state):
-        labels, inertia, it, _ = state
-        new, moved = _hartigan_moves(w, sq_w, labels, k)
-        new_inertia = _inertia(w, new, k)
-        better = moved & (new_inertia <= inertia)
-        labels = jnp.where(better, new, labels)
-        inertia = jnp.where(better, new_inertia, inertia)
-        return labels, inertia, it + 1, ~better
-
-    return jax.lax.while_loop(cond, body, (labels, inertia, jnp.int32(0), jnp.bool_(False)))
-
-
-@functools.partial(jax.jit, static_argnames=("k", "n_local_trials"))
-def _init_kernel(w, key, *, k, n_local_trials):
-    centres = _kmeans_plusplus(w, k, key, n_local_trials)
-    sq_w = jnp.sum(w * w, axis=1)
-    return jnp.argmin(_sq_dists(w, sq_w, w[centres]), axis=1).astype(jnp.int32)
-
-
-@functools.partial(jax.jit, static_argnames=("k",))
-def _refine_kernel(w, labels, max_iter, refine_iter, tol, *, k):
-    # Iteration caps are traced, not static: one compilation per (n, d, k, dtype).
-    labels = _fill_empty(w, labels, k)
-    labels, inertia, it1, done1 = _lloyd(w, labels, k, max_iter, tol)
-    labels = _fill_empty(w, labels, k)
-    inertia = jnp.minimum(inertia, _inertia(w, labels, k))
-    labels, inertia, it2, done2 = jax.lax.cond(
-        refine_iter > 0,
-        lambda: _hartigan(w, labels, k, refine_iter),
-        lambda: (labels, inertia, jnp.int32(0), jnp.bool_(True)),
-    )
-    return KMeansResult(labels, _means(w, labels, k), inertia, it1 + it2, done1 & done2)
+    if warm:
+        labels = init_labels
+    elif seeding == "kmeans++":
+        centres = kmeans_plusplus(w, k, key, n_local_trials)
+        labels = jnp.argmin(sq_dists(w, sq_w, w[centres]), axis=1).astype(jnp.int32)
+    else:
+        labels = bisect(_sketch(w, key), k)
+    cols = refresh_columns(w.shape[0], k)
+    st = refine.make_state(w, sq_w, fill_empty(w, labels, k), k)
+    st, it1, done1 = refine.lloyd(w, sq_w, st, k, max_iter, tol, cols)
+    st, it2, done2 = refine.hartigan(w, sq_w, st, k, refine_iter, cols)
+    st, it3 = refine.split_merge(w, sq_w, st, k, split_merge_iter, refine_iter, cols)
+    return KMeansResult(st.labels, st.mu, st.inertia, it1 + it2 + it3, done1 & done2)
 
 
 def fold(
@@ -254,30 +145,38 @@ def fold(
     init: Int[Array, " n"] | None = None,
     max_iter: int = 300,
     refine_iter: int = 1000,
+    split_merge_iter: int = 16,
     tol: float = 0.0,
+    seeding: str = "bisect",
     n_local_trials: int | None = None,
 ) -> KMeansResult:
     """Fold the rows of ``w`` into ``k`` clusters by k-means (C2, C4).
 
-    Either ``key`` (k-means++ start) or ``init`` (warm start from a partition) is given.
-    Then Lloyd iterations run until the labels stop changing, the relative decrease
-    of the inertia is ≤ ``tol``, or ``max_iter``; then Hartigan refinement for at most
-    ``refine_iter`` batches (0 disables it). From a warm start the returned inertia is
-    never above the inertia of ``init`` (see the module docstring).
+    Either ``key`` (seeding) or ``init`` (warm start from a partition) is given. Then
+    Lloyd iterations run until the labels stop changing, the relative decrease of the
+    inertia is ≤ ``tol``, or ``max_iter``; then Hartigan refinement for at most
+    ``refine_iter`` batches (0 disables it); then at most ``split_merge_iter`` rounds of
+    split–merge, each followed by Hartigan (0 disables them; see :mod:`projgeo.refine`).
+    From a warm start the returned inertia is never above the inertia of ``init``.
 
     Args:
       w: (n, d) floating weights.
       k: number of clusters, ``1 ≤ k ≤ n``.
-      key: a ``jax.random`` key for k-means++ (ignored with ``init``).
+      key: a ``jax.random`` key for the seeding: the random projection bisecting works on
+        (when ``d > SKETCH_DIM``), or k-means++'s draws. Not used with ``init``.
       init: (n,) integer labels in [0, k) of a starting partition; empty clusters are
         filled first (which never increases the inertia).
       max_iter: cap on Lloyd iterations.
-      refine_iter: cap on Hartigan batches.
+      refine_iter: cap on Hartigan batches (per phase).
+      split_merge_iter: cap on split–merge rounds.
       tol: relative inertia decrease under which Lloyd stops.
+      seeding: ``"bisect"`` (default: top-down principal splits, ``O(n·d·log k)``) or
+        ``"kmeans++"`` (greedy, as scikit-learn; ``O(trials·n·k·d)``, serial in k).
       n_local_trials: k-means++ candidates per centre (default ``2 + ⌊ln k⌋``).
 
     Returns:
-      A :class:`KMeansResult`.
+      A :class:`KMeansResult`; ``iterations`` counts Lloyd steps and Hartigan batches,
+      ``converged`` says whether the Lloyd and first Hartigan phase stopped before their caps.
 
     Raises:
       TypeError, ValueError: on bad ``w``, ``k``, ``init`` or options, or if neither
@@ -286,20 +185,31 @@ def fold(
     w = _checks.check_weights(w)
     n = w.shape[0]
     k = _checks.check_k(k, n)
-    max_iter = _checks.check_k(max_iter, 2**31 - 1, "max_iter")
-    if isinstance(refine_iter, bool) or not isinstance(refine_iter, int) or not (
-            0 <= refine_iter < 2**31):
-        raise ValueError(f"refine_iter must be an int ≥ 0; got {refine_iter!r}.")
+    max_iter = _checks.check_k(max_iter, 1 << 30, "max_iter")
+    refine_iter = _check_count(refine_iter, "refine_iter")
+    split_merge_iter = _check_count(split_merge_iter, "split_merge_iter")
     if not (isinstance(tol, int | float) and 0.0 <= tol < 1.0):
         raise ValueError(f"tol must be a float in [0, 1); got {tol!r}.")
+    if seeding not in SEEDINGS:
+        raise ValueError(f"seeding must be one of {SEEDINGS}; got {seeding!r}.")
     if n_local_trials is None:
         n_local_trials = 2 + int(math.log(k))
     n_local_trials = _checks.check_k(n_local_trials, 1 << 20, "n_local_trials")
     if init is None:
         if key is None:
-            raise ValueError("fold needs key= (a jax.random key for k-means++) or init= labels.")
-        labels = _init_kernel(w, key, k=k, n_local_trials=n_local_trials)
+            raise ValueError("fold needs key= (a jax.random key for seeding) or init= labels.")
+        init_labels = jnp.zeros(n, jnp.int32)
     else:
-        labels = _checks.check_labels(init, n, k, allow_empty=True, name="init")
-    return _refine_kernel(w, labels, jnp.int32(max_iter), jnp.int32(refine_iter),
-                          jnp.asarray(tol, w.dtype), k=k)
+        init_labels = _checks.check_labels(init, n, k, allow_empty=True, name="init")
+        key = jax.random.key(0) if key is None else key
+    return _fold_kernel(
+        w, init_labels, key, jnp.asarray(tol, w.dtype), k=k, max_iter=max_iter,
+        refine_iter=refine_iter, split_merge_iter=split_merge_iter,
+        n_local_trials=n_local_trials, seeding=seeding, warm=init is not None,
+    )
+
+
+def _check_count(x, name: str) -> int:
+    if isinstance(x, bool) or not isinstance(x, int) or x < 0:
+        raise ValueError(f"{name} must be an integer ≥ 0; got {x!r}.")
+    return x

@@ -1,0 +1,133 @@
+"""The clustering methods compared, each timed on one float32 matrix.
+
+Every runner returns a dict with ``seconds`` (wall clock of the steady-state call),
+``labels`` (numpy int) and method-specific extras; :func:`inertia64` scores all of them
+the same way.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import math
+import time
+
+import numpy as np
+
+#: Lloyd iteration cap shared by every k-means method ("same iteration cap").
+MAX_ITER = 50
+
+
+def inertia64(w: np.ndarray, labels: np.ndarray) -> float:
+    """``E_fold`` of a labelling in float64: ``Σ_i ||w_i − μ_{l_i}||²`` from differences."""
+    w = np.asarray(w, np.float64)
+    labels = np.asarray(labels).astype(np.int64)
+    k = int(labels.max()) + 1
+    sums = np.zeros((k, w.shape[1]))
+    np.add.at(sums, labels, w)
+    sizes = np.bincount(labels, minlength=k)
+    mu = sums / np.maximum(sizes, 1)[:, None]
+    r = w - mu[labels]
+    return float(np.einsum("ij,ij->", r, r))
+
+
+def _timed(fn):
+    t0 = time.perf_counter()
+    out = fn()
+    return out, time.perf_counter() - t0
+
+
+def projgeo_fold(w: np.ndarray, k: int, *, seed: int = 0, **options) -> dict:
+    """projgeo's fold: a first call (compiles) and a timed second call on the same shape."""
+    import jax
+
+    import projgeo
+
+    wj = jax.numpy.asarray(w)
+    key = jax.random.key(seed)
+
+    def run():
+        return jax.block_until_ready(projgeo.fold(wj, k, key=key, max_iter=MAX_ITER, **options))
+
+    _, first = _timed(run)
+    res, seconds = _timed(run)
+    return {"seconds": seconds, "first_call_seconds": first,
+            "compile_seconds": max(first - seconds, 0.0), "labels": np.asarray(res.labels),
+            "iterations": int(res.iterations), "converged": bool(res.converged),
+            "options": {"max_iter": MAX_ITER, **options}}
+
+
+def sklearn_kmeans(w: np.ndarray, k: int, *, seed: int = 0) -> dict:
+    """scikit-learn ``KMeans``: greedy k-means++, one init, the same Lloyd cap, tol 0."""
+    from sklearn.cluster import KMeans
+
+    km = KMeans(k, init="k-means++", n_init=1, max_iter=MAX_ITER, tol=0.0, random_state=seed)
+    km, seconds = _timed(lambda: km.fit(w))
+    return {"seconds": seconds, "labels": km.labels_, "iterations": int(km.n_iter_),
+            "options": {"init": "k-means++", "n_init": 1, "max_iter": MAX_ITER, "tol": 0.0}}
+
+
+def faiss_available() -> bool:
+    return importlib.util.find_spec("faiss") is not None
+
+
+def faiss_kmeans(w: np.ndarray, k: int, *, seed: int = 0) -> dict:
+    """faiss-cpu k-means, ``MAX_ITER`` Lloyd iterations (faiss never stops early)."""
+    import faiss
+
+    x = np.ascontiguousarray(w, np.float32)
+
+    def run():
+        km = faiss.Kmeans(x.shape[1], k, niter=MAX_ITER, seed=seed + 1, verbose=False,
+                          max_points_per_centroid=1 << 30, min_points_per_centroid=1)
+        km.train(x)
+        _, lab = km.index.search(x, 1)
+        return lab[:, 0]
+
+    labels, seconds = _timed(run)
+    return {"seconds": seconds, "labels": labels, "iterations": MAX_ITER,
+            "options": {"niter": MAX_ITER, "init": "random rows (faiss default)"}}
+
+
+def ward(w: np.ndarray, k: int, *, seed: int = 0) -> dict:
+    """Ward agglomerative clustering (scikit-learn), deterministic."""
+    from sklearn.cluster import AgglomerativeClustering
+
+    labels, seconds = _timed(
+        lambda: AgglomerativeClustering(n_clusters=k, linkage="ward").fit_predict(w))
+    return {"seconds": seconds, "labels": labels, "options": {"linkage": "ward"}}
+
+
+def matmul_ceiling(w: np.ndarray, k: int, *, reps: int = 15) -> dict:
+    """Throughput of a bare ``jnp`` product ``(n, d) @ (d, k)`` and of one plain Lloyd step.
+
+    Both jitted, best of ``reps`` after a warm-up, on the same matrix and shape: the
+    Lloyd step (means, distance product, argmin) against the machine's ceiling.
+    """
+    import jax
+    import jax.numpy as jnp
+
+    from projgeo.kmeans import lloyd_step
+
+    wj = jnp.asarray(w)
+    n, d = w.shape
+    labels = jnp.asarray(np.arange(n) % k, jnp.int32)
+    c = wj[:k]
+    mm = jax.jit(lambda a, b: a @ b.T)
+    step = jax.jit(lloyd_step, static_argnames="k")
+
+    def once(fn):
+        _, t = _timed(lambda: jax.block_until_ready(fn()))
+        return t
+
+    run_mm, run_step = (lambda: mm(wj, c)), (lambda: step(wj, labels, k=k))
+    jax.block_until_ready(run_mm())
+    jax.block_until_ready(run_step())
+    # Interleaved, best of reps: both see the same machine load (other processes).
+    t_mm = t_step = math.inf
+    for _ in range(reps):
+        t_mm = min(t_mm, once(run_mm))
+        t_step = min(t_step, once(run_step))
+    flops = 2.0 * n * d * k
+    return {"matmul_seconds": t_mm, "matmul_gflops": flops / t_mm / 1e9,
+            "lloyd_step_seconds": t_step, "lloyd_step_gflops": flops / t_step / 1e9,
+            "lloyd_fraction_of_matmul": t_mm / t_step}

@@ -1,0 +1,135 @@
+"""Seeding for k-means folding: greedy k-means++ and bisecting PCA splits (C2, C4).
+
+Both return a starting partition (or centres) for the Lloyd and Hartigan phases of
+:func:`projgeo.fold`; neither changes what ``fold`` promises, only where it starts.
+
+* **k-means++** (Arthur & Vassilvitskii 2007), greedy with ``2 + ⌊ln k⌋`` local trials as
+  in scikit-learn: ``O(trials·n·k·d)`` work in ``k`` serial, memory-bound steps.
+* **bisect**: top-down divisive clustering. Every level splits each cluster along its
+  top principal direction (a few power iterations of ``Σ_{i∈c} r_i r_iᵀ``, ``r_i = w_i − μ_c``),
+  polishes the split by 2-means inside the cluster, and keeps the splits of largest gain,
+  which is exactly ``n_a n_b / (n_a + n_b) · ||μ_a − μ_b||²`` (the inertia a split removes).
+  At most ``⌈log_g k⌉`` levels (``g`` the growth per level), each ``O(n·d)``: all clusters
+  split at once by segment sums, with no ``n×k`` distance matrix.
+
+Reference: Savaresi & Boley (2004), bisecting k-means and PDDP; Steinbach et al. (2000).
+"""
+
+from __future__ import annotations
+
+import jax
+import jax.numpy as jnp
+
+from projgeo._kernels import counts, means, sq_dists
+
+#: Power iterations for a split direction, and 2-means passes that polish the split:
+#: split–merge proposals (few, each decisive) get more than the seeding levels.
+POWER_ITER, TWO_MEANS_ITER = 3, 5
+SEED_POWER_ITER, SEED_TWO_MEANS_ITER = 2, 3
+
+
+def kmeans_plusplus(w, k: int, key, n_local_trials: int):
+    """Greedy k-means++: indices (k,) of the rows chosen as centres."""
+    n = w.shape[0]
+    sq_w = jnp.sum(w * w, axis=1)
+    key, sub = jax.random.split(key)
+    first = jax.random.randint(sub, (), 0, n, dtype=jnp.int32)
+    closest = jnp.sum((w - w[first][None, :]) ** 2, axis=1)
+    centres = jnp.zeros(k, jnp.int32).at[0].set(first)
+
+    def body(j, state):
+        centres, closest, key = state
+        key, sub = jax.random.split(key)
+        total = jnp.sum(closest)
+        # All remaining mass zero (duplicate rows): sample uniformly instead.
+        logits = jnp.where(total > 0, jnp.log(jnp.where(closest > 0, closest, 0.0)), 0.0)
+        cand = jax.random.categorical(sub, logits, shape=(n_local_trials,))
+        pot = jnp.minimum(closest[:, None], sq_dists(w, sq_w, w[cand]))  # (n, trials)
+        best = jnp.argmin(jnp.sum(pot, axis=0))
+        return centres.at[j].set(cand[best].astype(jnp.int32)), pot[:, best], key
+
+    centres, _, _ = jax.lax.fori_loop(1, k, body, (centres, closest, key))
+    return centres
+
+
+def split_proposals(w, labels, k: int, power_iter: int = POWER_ITER,
+                    two_means_iter: int = TWO_MEANS_ITER, sketch=None):
+    """Propose a 2-way split of every cluster at once (deterministic).
+
+    The split direction starts from the residual of each cluster's farthest row and is
+    refined by ``power_iter`` power iterations; the split is polished by 2-means. With a
+    ``sketch`` (the rows projected to fewer random directions), the split is found there
+    and only its gain is computed from ``w``.
+
+    Returns:
+      ``(side, gain)``: ``side`` (n,) bool, the half each row would move to; ``gain`` (k,),
+      the inertia the split removes, ``n_a n_b/(n_a+n_b)·||μ_a − μ_b||²``, or −1 where a
+      half would be empty.
+    """
+    x = w if sketch is None else sketch
+    n = x.shape[0]
+    r = x - means(x, labels, k)[labels]
+    own = jnp.sum(r * r, axis=1)
+    far = own == jax.ops.segment_max(own, labels, num_segments=k)[labels]
+    idx = jnp.arange(n, dtype=jnp.int32)
+    far_row = jax.ops.segment_min(jnp.where(far, idx, n), labels, num_segments=k)
+    v = r[jnp.minimum(far_row, n - 1)]
+
+    def power(_, v):
+        s = jnp.sum(r * v[labels], axis=1)
+        v = jax.ops.segment_sum(s[:, None] * r, labels, num_segments=k)
+        return v / jnp.maximum(jnp.linalg.norm(v, axis=1, keepdims=True), jnp.finfo(x.dtype).tiny)
+
+    v = jax.lax.fori_loop(0, power_iter, power, v)
+    side = jnp.sum(r * v[labels], axis=1) > 0
+
+    def halves(side):
+        sub = jnp.where(side, labels + k, labels)
+        c2 = counts(sub, 2 * k)
+        return c2, means(r, sub, 2 * k, c2)
+
+    def polish(_, side):
+        _, m2 = halves(side)
+        a, b = m2[:k][labels], m2[k:][labels]
+        # nearer to b than to a  ⇔  r·(b − a) > (||b||² − ||a||²)/2
+        return jnp.sum(r * (b - a), axis=1) > 0.5 * jnp.sum(b * b - a * a, axis=1)
+
+    side = jax.lax.fori_loop(0, two_means_iter, polish, side)
+    sub = jnp.where(side, labels + k, labels)
+    c2 = counts(sub, 2 * k)
+    m2 = means(w, sub, 2 * k, c2)
+    na, nb = c2[:k].astype(w.dtype), c2[k:].astype(w.dtype)
+    gain = na * nb / jnp.maximum(na + nb, 1.0) * jnp.sum((m2[:k] - m2[k:]) ** 2, axis=1)
+    ok = (c2[:k] > 0) & (c2[k:] > 0)
+    return side, jnp.where(ok, gain, -1.0)
+
+
+def bisect(w, k: int, *, growth: float = 2.0, power_iter: int = SEED_POWER_ITER,
+           two_means_iter: int = SEED_TWO_MEANS_ITER):
+    """Bisecting seeding: labels (n,) in [0, k), built top-down (see module docstring).
+
+    Level by level, splits the ``min(⌈(growth−1)·m⌉, k−m)`` clusters of largest gain
+    (``m`` clusters so far). Stops at ``k`` clusters or when no cluster can split (all rows
+    of every cluster equal); remaining empty clusters are left for the caller to fill.
+    """
+    n = w.shape[0]
+    labels = jnp.zeros(n, jnp.int32)
+    rank_of = jnp.arange(k, dtype=jnp.int32)
+
+    def cond(state):
+        _, m, stuck = state
+        return (m < k) & ~stuck
+
+    def body(state):
+        labels, m, _ = state
+        side, gain = split_proposals(w, labels, k, power_iter, two_means_iter)
+        budget = jnp.minimum(jnp.ceil((growth - 1.0) * m).astype(jnp.int32), k - m)
+        order = jnp.argsort(-gain)
+        rank = jnp.zeros(k, jnp.int32).at[order].set(rank_of)
+        chosen = (rank < budget) & (gain >= 0)
+        new = jnp.where(side & chosen[labels], m + rank[labels], labels)
+        added = jnp.sum(chosen).astype(jnp.int32)
+        return new, m + added, added == 0
+
+    labels, _, _ = jax.lax.while_loop(cond, body, (labels, jnp.int32(1), False))
+    return labels

@@ -1,0 +1,69 @@
+"""Batched checks sharded over devices give the single-device results (issue 6)."""
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import jax
+import numpy as np
+import pytest
+
+from projgeo import sharding, tolerance
+
+ROOT = Path(__file__).resolve().parents[1]
+#: 10 matrices over 4 devices: the batch is padded to 12 and cut back.
+BATCH, N, D, K = 10, 12, 5, 4
+
+_SCRIPT = f"""
+import json, jax
+jax.config.update("jax_enable_x64", True)
+from proofs_check.cli import enable_compilation_cache
+enable_compilation_cache()
+from benchmarks import batched
+from projgeo import families, sharding
+ws = families.sample_batch("heavy_tailed", jax.random.key(3), {BATCH}, {N}, {D})
+out = sharding.to_host(sharding.sharded_vmap(lambda w: batched.c4_terms(w, {K}))(ws))
+print(json.dumps({{"devices": len(jax.devices()),
+                  **{{k: v.tolist() for k, v in out.items()}}}}))
+"""
+
+
+def _run(devices: int) -> dict:
+    env = {**os.environ, "XLA_FLAGS": f"--xla_force_host_platform_device_count={devices}",
+           "JAX_PLATFORMS": "cpu"}
+    out = subprocess.run([sys.executable, "-c", _SCRIPT], cwd=ROOT, env=env, check=True,
+                         capture_output=True, text=True, timeout=300)
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def test_batched_c4_check_on_four_devices_matches_one_device():
+    from benchmarks import batched
+    from projgeo import families
+
+    many = _run(4)
+    assert many["devices"] == 4
+    ws = families.sample_batch("heavy_tailed", jax.random.key(3), BATCH, N, D)
+    one = sharding.to_host(sharding.sharded_vmap(lambda w: batched.c4_terms(w, K),
+                                                 mesh=sharding.batch_mesh(jax.devices()[:1]))(ws))
+    np.testing.assert_array_equal(np.asarray(many["labels"]), one["labels"])
+    for name in ("e_fold", "e_fold_start", "e_prune"):
+        assert np.all(tolerance.close(np.asarray(many[name]), one[name], dtype=np.float64,
+                                      scale=one["w_sq"], terms=N * D)), name
+    assert np.all(batched.verdict(one, N, D, np.float64))
+
+
+def test_sharded_vmap_keeps_order_and_length():
+    out = sharding.sharded_vmap(lambda x: 2.0 * x)(np.arange(7.0))
+    np.testing.assert_array_equal(np.asarray(out), 2.0 * np.arange(7.0))
+
+
+def test_sharded_vmap_rejects_mismatched_batches():
+    with pytest.raises(ValueError, match="batch size"):
+        sharding.sharded_vmap(lambda a, b: a + b)(np.ones(3), np.ones(4))
+
+
+def test_batch_mesh_needs_a_device():
+    with pytest.raises(ValueError, match="at least one device"):
+        sharding.batch_mesh([])
