@@ -211,3 +211,32 @@ def iter_layers(ckpt: Checkpoint, layers) -> Iterator[tuple[Layer, np.ndarray]]:
     """Yield each layer with its rows, reading one layer at a time."""
     for layer in layers:
         yield layer, layer_rows(ckpt, layer)
+
+
+def example_checkpoint(path, *, seed: int = 0) -> Path:
+    """Write a small Hugging Face-style ``.safetensors`` checkpoint (for docs and tests).
+
+    An embedding, two norms, an MLP block with and without biases, a conv layer and an
+    LM head, drawn from ``numpy.random.default_rng(seed)``.
+    """
+    import safetensors.numpy
+
+    rng = np.random.default_rng(seed)
+
+    def f32(*shape):
+        return rng.normal(size=shape).astype(np.float32)
+
+    state = {
+        "model.embed_tokens.weight": f32(64, 16),
+        "model.layers.0.input_layernorm.weight": f32(16),
+        "model.layers.0.mlp.up_proj.weight": f32(48, 16),
+        "model.layers.0.mlp.up_proj.bias": f32(48),
+        "model.layers.0.mlp.down_proj.weight": f32(16, 48),
+        "model.conv.weight": f32(24, 4, 3, 3),
+        "model.conv.bias": f32(24),
+        "model.norm.weight": f32(16),
+        "lm_head.weight": f32(64, 16),
+    }
+    path = Path(path)
+    safetensors.numpy.save_file(state, path)
+    return path

@@ -154,3 +154,15 @@ def test_usage_errors_exit_2(hf_file, argv):
     with pytest.raises(SystemExit) as e:
         _run(hf_file, *argv)
     assert e.value.code == 2
+
+
+def test_the_readme_example_checkpoint_passes(tmp_path):
+    from projgeo.checkpoint import example_checkpoint
+
+    path = example_checkpoint(tmp_path / "example.safetensors")
+    out = tmp_path / "r.json"
+    assert _run(path, "--ratios", "0.5", "--json", out) == 0
+    doc = json.loads(out.read_text())
+    assert {lay["name"] for lay in doc["layers"]} == {
+        "model.layers.0.mlp.up_proj", "model.layers.0.mlp.down_proj", "model.conv", "lm_head"}
+    assert doc["summary"]["violations"] == 0
