@@ -35,7 +35,9 @@ def _projectors(w, key, k):
         "prune_magnitude": magnitude_prune(w, k),
         "prune_random": PruneProjector(_instances.random_keep(k1, n, k), n),
         "fold_random": FoldProjector(_instances.random_partition(k2, n, k), k),
-        "fold_kmeans": fold(w, k, key=k3).projector(),
+        # The projector algebra does not depend on how good the partition is: skipping the
+        # split-merge phase saves its compilation (C1 cold: 11.2 s -> 9.1 s, measured once).
+        "fold_kmeans": fold(w, k, key=k3, split_merge_iter=0).projector(),
     }
 
 
