@@ -136,6 +136,21 @@ def test_c7bc_offsets_and_bias_augmentation_enter_as_documented():
     assert float(nb.output) == pytest.approx(norms[2] * a2, rel=1e-12)
 
 
+@pytest.mark.parametrize("name", ["sigmoid", "softplus"])
+def test_c7b_offset_sigma_of_zero_is_needed_at_zero_input(name):
+    """x = 0, no bias: every hidden layer is σ(0)·1, so compressing layer 1 moves the output,
+    while the bound without the offsets ``|σ(0)|√n_j`` would be 0."""
+    act = activations.get(name)
+    net = networks.init_mlp(jax.random.key(2), (3, 4, 5, 2), bias=False)
+    projs = (None, FoldProjector(jnp.array([0, 1, 1, 0, 2]), 3))
+    x = jnp.zeros(3)
+    measured = float(jnp.linalg.norm(networks.mlp(net, x, act) - networks.mlp(
+        compress_network.project(net, projs), x, act)))
+    with_offsets = bounds.mlp_bound(net, projs, 0.0, act.lipschitz, act.at_zero)
+    without = bounds.mlp_bound(net, projs, 0.0, act.lipschitz, 0.0)
+    assert float(without.one_layer[1]) == 0.0 < measured <= float(with_offsets.one_layer[1])
+
+
 @given(S.weights(), S.activation_names(), st.data())
 def test_c7d_isotropic_inputs_give_exactly_frobenius_squared_and_at_most_l2_times_it(w, name,
                                                                                       data):
