@@ -176,7 +176,8 @@ def check(ctx: Context) -> Tally:
                        for n, k in zip(widths, RANKS[kind], strict=True))
         keeps = tuple(_networks.keep_sets(gen, trials, n, k)
                       for n, k in zip(widths, RANKS[kind], strict=True))
-        q = jax.tree.map(np.asarray, _batch(bank, xs, ai, labels, keeps, kind=kind))
+        q = jax.tree.map(np.asarray, _networks.run_fast(_batch, bank, xs, ai, labels, keeps,
+                                                         kind=kind))
         b = tally.batch(trials, kind)
         terms = _terms(kind)
         for name, x in q.items():

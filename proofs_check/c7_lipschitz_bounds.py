@@ -263,7 +263,7 @@ def _per_input(a, n: int):
 
 def _check_activations(tally: Tally) -> None:
     z = np.linspace(-40.0, 40.0, 160001)
-    slope, at0 = map(np.asarray, _activation_grid(jnp.asarray(z)))
+    slope, at0 = map(np.asarray, _networks.run_fast(_activation_grid, jnp.asarray(z)))
     lip = np.asarray(activations.lipschitz_table())
     b = tally.batch(len(_networks.ACTS), "activations")
     names = np.array(_networks.ACTS)
@@ -312,7 +312,8 @@ def _check_mlps(ctx: Context, tally: Tally) -> None:
     gen = _networks.rng(ctx.seed, 7, 1)
     n = _networks.MLP_SIZES[1]
     labels = tuple(_networks.partitions(gen, t, n, RANK) for _ in range(2))
-    q = jax.tree.map(np.asarray, _mlp_batch(params, xs, ys, ai, _certified_folds(params), labels))
+    folds = _networks.run_fast(_certified_folds, params)
+    q = jax.tree.map(np.asarray, _networks.run_fast(_mlp_batch, params, xs, ys, ai, folds, labels))
     terms = sum(_networks.MLP_SIZES[:-1]) + len(_networks.MLP_SIZES)
     b = tally.batch(t, "MLPs (random and trained)")
     fam_in, act_in = _per_input(fam, N_INPUTS), _per_input(act, N_INPUTS)
@@ -378,8 +379,8 @@ def _check_gated(ctx: Context, tally: Tally) -> None:
     t, h = len(fam), _networks.GATED_SHAPE[1]
     gen = _networks.rng(ctx.seed, 7, 2)
     xs = gen.standard_normal((t, N_INPUTS, _networks.GATED_SHAPE[0]))
-    q = jax.tree.map(np.asarray, _gated_batch(bank, xs, ai,
-                                              _networks.partitions(gen, t, h, _GATED_K)))
+    q = jax.tree.map(np.asarray, _networks.run_fast(
+        _gated_batch, bank, xs, ai, _networks.partitions(gen, t, h, _GATED_K)))
     b = tally.batch(t, "gated blocks")
     where = np.char.add(np.char.add(_per_input(fam, N_INPUTS).astype(str), "/"),
                         _per_input(act, N_INPUTS).astype(str))
@@ -443,7 +444,7 @@ def _check_layers(ctx: Context, tally: Tally) -> None:
 
 def _check_spectral(ctx: Context, tally: Tally) -> None:
     bank, fam = _networks.bank(ctx.seed, PER_FAMILY * ctx.scale)
-    q = jax.tree.map(np.asarray, _spectral_batch(bank))
+    q = jax.tree.map(np.asarray, _networks.run_fast(_spectral_batch, bank))
     b = tally.batch(len(fam), "spectral norm certificates")
     kw = dict(dtype=np.float64, scale=q["exact"], terms=bank.shape[1] * bank.shape[2],
               family=fam)
