@@ -239,7 +239,8 @@ def mlp_bound(params: MLP, projectors, x_norm, lipschitz, at_zero=0.0, *,
     offsets = [jnp.abs(at_zero) * math.sqrt(layer.w.shape[0]) for layer in params]
     a = input_bounds(norms, x_norm, lipschitz, offsets)
     t = _tails(norms, lipschitz)
-    one = jnp.stack([deltas[j] * a[j] * t[j] for j in range(len(params) - 1)])
+    hidden = [deltas[j] * a[j] * t[j] for j in range(len(params) - 1)]
+    one = jnp.stack(hidden) if hidden else jnp.zeros((0,), params[0].w.dtype)
     return NetworkBound(one, all_layers_bound(norms, deltas, x_norm, lipschitz, offsets), a[-1])
 
 

@@ -214,6 +214,12 @@ def test_c7_gated_block_perturbation_is_at_most_gated_bound(net, name, data):
     assert _leq(jnp.linalg.norm(full - hat), b, scale)
 
 
+def test_a_network_without_hidden_layers_has_nothing_to_compress_and_zero_bounds():
+    net = networks.init_mlp(jax.random.key(0), (3, 2))
+    nb = bounds.mlp_bound(net, (), 1.0, 1.0)
+    assert nb.one_layer.shape == (0,) and float(nb.all_layers) == 0.0
+
+
 def test_bad_norm_layer_and_lengths_are_value_errors():
     net = networks.init_mlp(jax.random.key(0), (3, 4, 2))
     with pytest.raises(ValueError, match="norm must be one of"):
