@@ -35,7 +35,7 @@ projector), ``||ΔW̃_l|| = ||(I − P)[W_l b_l]||``, input norm ``√(||x||² +
 ``max(L_σ, 1)`` for ``L_σ`` because the constant coordinate passes through ``σ`` unchanged.
 
 The gated block ``W_down (σ(W_gate x) ⊙ W_up x)`` is not in THEORY.md; :func:`gated_bound`
-extends (a) to it (proof in its docstring). Reference: THEORY.md C7; arXiv 2602.18116, Sec. 5.
+extends (a) to it (proof in its docstring). Reference: THEORY.md C7; arXiv 2602.18116.
 """
 
 from __future__ import annotations
