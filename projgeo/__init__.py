@@ -3,8 +3,20 @@
 The whole public API on one screen; THEORY.md names the claims (C1–C8).
 """
 
-from projgeo import families, sharding, tolerance
+from projgeo import (
+    activations,
+    bounds,
+    compress_network,
+    families,
+    networks,
+    sharding,
+    spectral,
+    tolerance,
+)
+from projgeo.activations import ACTIVATIONS, Activation
+from projgeo.bounds import NetworkBound, gated_bound, mlp_bound
 from projgeo.certified import CertifiedFold, certified_fold
+from projgeo.compress_network import compress, project
 from projgeo.errors import (
     c3_gain,
     fold_error,
@@ -27,18 +39,27 @@ from projgeo.families import FAMILIES
 from projgeo.kmeans import KMeansResult, fold
 from projgeo.projectors import FoldProjector, PruneProjector, fold_projector, prune_projector
 from projgeo.pruning import magnitude_prune, row_scores
+from projgeo.spectral import SpectralNorm, spectral_norm
 
 __all__ = [
-    "FAMILIES",
+    "ACTIVATIONS",
+    "Activation",
     "CertifiedFold",
     "ExactFold",
     "ExactPath",
+    "FAMILIES",
     "FoldProjector",
     "KMeansResult",
+    "NetworkBound",
     "PruneProjector",
+    "SpectralNorm",
+    "activations",
+    "bounds",
     "brute_force_fold",
     "c3_gain",
     "certified_fold",
+    "compress",
+    "compress_network",
     "exact_fold",
     "exact_fold_path",
     "exact_prune",
@@ -48,14 +69,20 @@ __all__ = [
     "fold_1d_path",
     "fold_error",
     "fold_projector",
+    "gated_bound",
     "magnitude_prune",
+    "mlp_bound",
+    "networks",
+    "project",
     "projection_error",
     "prune_error",
+    "prune_projector",
     "pruned_mean",
     "pruning_partition",
-    "prune_projector",
     "row_scores",
     "set_partitions",
     "sharding",
+    "spectral",
+    "spectral_norm",
     "tolerance",
 ]

@@ -35,7 +35,7 @@ projector), ``||ΔW̃_l|| = ||(I − P)[W_l b_l]||``, input norm ``√(||x||² +
 ``max(L_σ, 1)`` for ``L_σ`` because the constant coordinate passes through ``σ`` unchanged.
 
 The gated block ``W_down (σ(W_gate x) ⊙ W_up x)`` is not in THEORY.md; :func:`gated_bound`
-extends (a) to it (proof in its docstring). Reference: THEORY.md C7; arXiv 2602.18116, Sec. 5.
+extends (a) to it (proof in its docstring). Reference: THEORY.md C7; arXiv 2602.18116.
 """
 
 from __future__ import annotations
@@ -239,7 +239,8 @@ def mlp_bound(params: MLP, projectors, x_norm, lipschitz, at_zero=0.0, *,
     offsets = [jnp.abs(at_zero) * math.sqrt(layer.w.shape[0]) for layer in params]
     a = input_bounds(norms, x_norm, lipschitz, offsets)
     t = _tails(norms, lipschitz)
-    one = jnp.stack([deltas[j] * a[j] * t[j] for j in range(len(params) - 1)])
+    hidden = [deltas[j] * a[j] * t[j] for j in range(len(params) - 1)]
+    one = jnp.stack(hidden) if hidden else jnp.zeros((0,), params[0].w.dtype)
     return NetworkBound(one, all_layers_bound(norms, deltas, x_norm, lipschitz, offsets), a[-1])
 
 

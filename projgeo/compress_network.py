@@ -23,7 +23,7 @@ selected). In the gated block, gate and up rows share one projector; then
 ``σ(C g) ⊙ (C u) = C (σ(g) ⊙ u)`` for *every* ``σ``, pruning included, since a pruned
 channel's up row is zero too.
 
-Reference: arXiv 2602.18116, Sec. 3; THEORY.md C6.
+Reference: arXiv 2602.18116; THEORY.md C6.
 """
 
 from __future__ import annotations

@@ -27,8 +27,8 @@ The certified upper bound is the minimum of three guaranteed ones:
 All three are inflated by ``(1 + (m + 1)·ρ)`` for rounding. They cost ``O(n·d)``, ``O(n·d)`` and
 ``O(n·d·r + m·r³)``; the SVD path is exact and used whenever affordable.
 
-Reference: Golub & Van Loan, *Matrix Computations*, 4th ed., §2.3 (norm inequalities), §8.1
-(power method); THEORY.md C7.
+Reference: Golub & Van Loan, *Matrix Computations* (matrix-norm inequalities; the power
+method); THEORY.md C7.
 """
 
 from __future__ import annotations

@@ -12,7 +12,9 @@ Compiling random-number generation dominates the quick budget on a CPU (each
   scales), so every layer inherits its family's structure, and so does each row with its bias;
 * inputs, keep-sets and partitions come from NumPy on the host (no compilation at all);
 * the activation is a *traced* index into :data:`projgeo.activations.NAMES`
-  (``activations.switch``), so one compiled kernel serves all activations.
+  (``activations.switch``), so one compiled kernel serves all activations;
+* kernels whose run time is negligible are compiled without LLVM optimisation
+  (:func:`run_fast`), as the C4/C5 fold jobs are.
 """
 
 from __future__ import annotations
@@ -38,7 +40,23 @@ GATED_SHAPE = (6, 8, 4)
 #: Rows of the bank matrix used by each kind (disjoint blocks).
 ROWS = {"mlp": 0, "cnn": 42, "gated": 52}
 BANK_ROWS, BANK_COLS = 72, 65
+#: Bank matrices per family in the quick budget (3 per activation); C6 and C7 share them.
+PER_FAMILY = 21
 BIAS_SCALE = 0.1
+#: XLA options for :func:`run_fast`.
+FAST_COMPILE = {"xla_backend_optimization_level": 0}
+
+
+def run_fast(jitted, *args, **static):
+    """``jitted(*args, **static)`` compiled with :data:`FAST_COMPILE` (no LLVM optimisation).
+
+    For the checker kernels, compilation dominates and the run takes milliseconds: measured
+    cold in one process on the 2-core CPU, the C6 and C7 checks took 19.5 s of CPU with this
+    for every kernel against 29.3 s with default options. The Monte Carlo layer kernel and
+    the digits training run longer and keep the default options. Nothing is cached: call it
+    once per kernel and shape. ``static`` are the kernel's static arguments (keywords).
+    """
+    return jitted.lower(*args, **static).compile(FAST_COMPILE)(*args)
 
 
 @functools.partial(jax.jit, static_argnames=("per_family",))
@@ -53,12 +71,12 @@ def bank(seed: int, per_family: int):
     """``(W[F·per_family, BANK_ROWS, BANK_COLS], family_names)``, cached for the run.
 
     The key uses the ``unsafe_rbg`` generator (XLA's RngBitGenerator; its key splitting is
-    weaker than threefry's, which does not matter for test instances): the sampler compiles
-    in about 3.4 s of CPU against 6.7 s with threefry and 4.9 s with ``rbg`` (measured on
-    the 2-core CPU, ``/tmp``-free script ``prof6h``-style: compile and run of ``_bank``).
+    weaker than threefry's, which does not matter for test instances). Measured cold, in a
+    fresh process on the 2-core CPU, compiling and running ``_bank`` with default XLA options
+    took 3.3 s of CPU with ``unsafe_rbg``, 4.9 s with ``rbg`` and 6.7 s with threefry.
     """
     key = jax.random.key(seed, impl="unsafe_rbg")
-    return _bank(key, per_family), np.repeat(np.array(FAMILIES), per_family)
+    return run_fast(_bank, key, per_family=per_family), np.repeat(np.array(FAMILIES), per_family)
 
 
 def _block(m, row: int, n: int, fan_in: int):
@@ -92,6 +110,24 @@ def carve(kind: str, m, *, bias: bool = True):
     u, _ = _block(m, row + h, h, d)
     down, _ = _block(m, row + 2 * h, d_out, h)
     return networks.Gated(g, u, down)
+
+
+def run_grouped(nets: dict, fn, mapper=jax.vmap) -> dict:
+    """``{name: fn(net)}``, same-shaped networks in one ``vmap`` (fewer ops to compile).
+
+    ``mapper=jax.lax.map`` runs a group sequentially instead (for convolutions, whose
+    weights batched by ``vmap`` become a grouped convolution, slow to compile and run).
+    """
+    groups: dict = {}
+    for name, net in nets.items():
+        sig = (jax.tree.structure(net), tuple(x.shape for x in jax.tree.leaves(net)))
+        groups.setdefault(sig, []).append(name)
+    out = {}
+    for names in groups.values():
+        stacked = jax.tree.map(lambda *a: jnp.stack(a), *[nets[n] for n in names])
+        res = mapper(fn, stacked) if mapper is jax.lax.map else mapper(fn)(stacked)
+        out |= {n: jax.tree.map(lambda r, i=i: r[i], res) for i, n in enumerate(names)}
+    return out
 
 
 def input_shape(kind: str) -> tuple[int, ...]:

@@ -49,8 +49,6 @@ KINDS = ("mlp", "cnn", "gated")
 #: Channels kept per compressible layer.
 RANKS = {"mlp": (6, 9), "cnn": (2, 2), "gated": (3,)}
 N_INPUTS = 4
-#: Networks per family and kind in the quick budget (cycling through the 7 activations).
-PER_FAMILY = 21
 
 
 def _configs(params, kind, labels, keeps):
@@ -69,24 +67,6 @@ def _configs(params, kind, labels, keeps):
         configs["fold_first"] = (folds[0],) + none[1:]
         configs["prune_last"] = none[:-1] + (prunes[-1],)
     return configs
-
-
-def _run_grouped(nets: dict, fn, mapper=jax.vmap) -> dict:
-    """``{name: fn(net)}``, same-shaped networks in one ``vmap`` (fewer ops to compile).
-
-    ``mapper=jax.lax.map`` runs a group sequentially instead (for convolutions, whose
-    weights batched by ``vmap`` become a grouped convolution, slow to compile and run).
-    """
-    groups: dict = {}
-    for name, net in nets.items():
-        sig = (jax.tree.structure(net), tuple(x.shape for x in jax.tree.leaves(net)))
-        groups.setdefault(sig, []).append(name)
-    out = {}
-    for names in groups.values():
-        stacked = jax.tree.map(lambda *a: jnp.stack(a), *[nets[n] for n in names])
-        res = mapper(fn, stacked) if mapper is jax.lax.map else mapper(fn)(stacked)
-        out |= {n: jax.tree.map(lambda r, i=i: r[i], res) for i, n in enumerate(names)}
-    return out
 
 
 @functools.partial(jax.jit, static_argnames="kind")
@@ -111,8 +91,9 @@ def _batch(bank, xs, ai, labels, keeps, *, kind):
             small |= {f"{n} absorbed": compress_network.compress(params, ps, pruned_value=z0)
                       for n, ps in configs.items() if n.startswith("prune")}
         mapper = jax.lax.map if kind == "cnn" else jax.vmap
-        y_proj, y_small = _run_grouped(projected, run, mapper), _run_grouped(small, run, mapper)
-        scales = _run_grouped(projected, scale, mapper)
+        y_proj = _networks.run_grouped(projected, run, mapper)
+        y_small = _networks.run_grouped(small, run, mapper)
+        scales = _networks.run_grouped(projected, scale, mapper)
 
         def gap(a, b):
             return jnp.max(jnp.linalg.norm(a - b, axis=-1))
@@ -161,7 +142,7 @@ def _terms(kind: str) -> int:
 
 def check(ctx: Context) -> Tally:
     tally = Tally()
-    bank, fam = _networks.bank(ctx.seed, PER_FAMILY * ctx.scale)
+    bank, fam = _networks.bank(ctx.seed, _networks.PER_FAMILY * ctx.scale)
     ai, act = _networks.activation_grid(fam)
     trials = len(fam)
     zero_ok = np.array([activations.ACTIVATIONS[a].zero_at_zero for a in act])
@@ -176,7 +157,8 @@ def check(ctx: Context) -> Tally:
                        for n, k in zip(widths, RANKS[kind], strict=True))
         keeps = tuple(_networks.keep_sets(gen, trials, n, k)
                       for n, k in zip(widths, RANKS[kind], strict=True))
-        q = jax.tree.map(np.asarray, _batch(bank, xs, ai, labels, keeps, kind=kind))
+        q = jax.tree.map(np.asarray, _networks.run_fast(_batch, bank, xs, ai, labels, keeps,
+                                                         kind=kind))
         b = tally.batch(trials, kind)
         terms = _terms(kind)
         for name, x in q.items():
@@ -214,7 +196,7 @@ def check(ctx: Context) -> Tally:
                   "gated": {"d_h_dout": list(_networks.GATED_SHAPE)}},
         "ranks": {k: list(v) for k, v in RANKS.items()},
         "families": list(_networks.FAMILIES), "activations": list(_networks.ACTS),
-        "networks_per_family_and_kind": PER_FAMILY * ctx.scale,
+        "networks_per_family_and_kind": _networks.PER_FAMILY * ctx.scale,
         "inputs_per_network": N_INPUTS,
         "expected_counterexamples": {k: f"{v[0]}/{v[1]}" for k, v in counterexamples.items()},
         "counts": counts,

@@ -5,8 +5,8 @@ Parts (each a batch of trials in the report):
 * **activations**: ``sup|σ'| ≤ L_σ`` on a fine grid (autodiff), and ``L_σ`` is sharp (the grid
   maximum is within 1e-6 of it); ``σ(0)`` as registered;
 * **MLPs** (random, from every family and activation, and trained on the digits), compressed
-  by magnitude pruning at ``k``, the *certified* fold at ``k + 1`` (C4(ii)), a random keep-set
-  and a random partition at ``k``: (a) at each hidden layer, (b) each layer alone, (c) every
+  by magnitude pruning at ``k``, the *certified* fold at ``k + 1`` (C4(ii)) and a random
+  partition at ``k``: (a) at each hidden layer, (b) each layer alone, (c) every
   hidden layer, in the spectral and the Frobenius forms, and (e) cross-entropy, directly and
   chained with (c). In the Frobenius form the certified fold at ``k + 1`` must never be above
   pruning at ``k`` (a theorem, via C4); how often the *measured* perturbations follow the same
@@ -18,14 +18,11 @@ Parts (each a batch of trials in the report):
   input (the top right singular vector of ``ΔW``), where it is attained for a linear layer;
 * **spectral norms**: the certified bracket of the power-iteration path contains the SVD value.
 
-The slack (bound / measured) is summarised per bound in the details.
+The slack (bound / measured) is summarised per bound in the details. The single-layer parts
+(activations, layers, spectral norms) live in :mod:`proofs_check._c7_layers`.
 """
 
 from __future__ import annotations
-
-import itertools
-import math
-from statistics import NormalDist
 
 import jax
 import jax.numpy as jnp
@@ -33,7 +30,6 @@ import numpy as np
 
 from projgeo import (
     FoldProjector,
-    activations,
     bounds,
     compress_network,
     fold,
@@ -41,10 +37,8 @@ from projgeo import (
     networks,
     projection_error,
     pruning_partition,
-    spectral,
 )
-from proofs_check import _digits, _networks
-from proofs_check.c6_compression_equals_projection import _run_grouped
+from proofs_check import _c7_layers, _digits, _networks
 from proofs_check.frame import Claim, Context, Tally
 
 CLAIM = Claim(
@@ -54,13 +48,10 @@ CLAIM = Claim(
 )
 RANK = 6  # channels kept per hidden layer of the MLPs
 N_INPUTS = 8
-PER_FAMILY = 21
 TRAINED_SEEDS = 1
 SETS = ("prune", "fold", "fold_random")
-#: (d): a (LAYER_N, LAYER_D) block of each bank matrix, ranks LAYER_K; Monte Carlo samples.
-LAYER_N, LAYER_D, LAYER_K = 12, 6, 4
-MC_SAMPLES = 1000
-MC_FAMILY_ALPHA = 1e-3
+#: Channels kept in the gated blocks' hidden layer (h = 8).
+_GATED_K = 3
 
 
 def certified_fold(rows, k: int):
@@ -108,7 +99,7 @@ def _mlp_batch(params, xs, ys, ai, fold_labels, labels):
         def run(p):
             return jax.vmap(lambda x: networks.mlp(p, x, sig))(xs)
 
-        outs = _run_grouped(nets, run)
+        outs = _networks.run_grouped(nets, run)
         f = outs["full"]
         ce = jax.vmap(bounds.cross_entropy)(f, ys)
         x_norm = jnp.linalg.norm(xs, axis=1)
@@ -158,7 +149,8 @@ def _gated_batch(bank, xs, ai, labels):
                 "fold_random": FoldProjector(labels, _GATED_K)}
         nets = {"full": params} | {s: compress_network.project(params, p)
                                    for s, p in sets.items()}
-        ys = _run_grouped(nets, lambda p: jax.vmap(lambda x: networks.gated(p, x, sig))(xs))
+        ys = _networks.run_grouped(
+            nets, lambda p: jax.vmap(lambda x: networks.gated(p, x, sig))(xs))
         x_norm = jnp.linalg.norm(xs, axis=1)
         scale = jnp.linalg.norm(jax.vmap(lambda x: networks.magnitude(params, x, lip, z0))(xs),
                                 axis=1)
@@ -170,117 +162,18 @@ def _gated_batch(bank, xs, ai, labels):
     return jax.vmap(one)(bank, xs, ai, labels)
 
 
-_GATED_K = 3
-
-
-def _rademacher(d: int) -> np.ndarray:
-    """All ``2^d`` points of ``{±1}^d``: the uniform distribution on them has ``E[xxᵀ] = I``."""
-    return np.array(list(itertools.product((-1.0, 1.0), repeat=d)))
-
-
-@jax.jit
-def _layer_batch(bank, ai, labels, cube, gauss):
-    def one(m, ai, labels, gauss):
-        w = m[:LAYER_N, :LAYER_D] * math.sqrt(m.shape[1] / LAYER_D)
-        sig, lip = _networks.sigma(ai), _networks.lipschitz(ai)
-        star = magnitude_prune(w, LAYER_K)
-        sets = {"prune": star, "fold_pi_S*": pruning_partition(star),
-                "fold_random": FoldProjector(labels, LAYER_K)}
-        pws = {s: p.apply(w) for s, p in sets.items()}
-        svds = {s: jnp.linalg.svd(w - pw) for s, pw in pws.items()}
-        # Inputs per set: the cube, the Gaussian samples, and ±(top right singular vector of
-        # ΔW), the worst input for (a). One sigma call for everything (compile time).
-        xs = jnp.stack([jnp.concatenate([cube, gauss, jnp.stack([v[0], -v[0]])])
-                        for _, _, v in svds.values()])
-        pre = jnp.stack([jnp.einsum("smd,nd->smn", xs, w),
-                         jnp.stack([x @ pw.T for x, pw in zip(xs, pws.values(), strict=True)])])
-        act = sig(pre)
-        sq = jnp.sum((act[0] - act[1]) ** 2, axis=-1)  # (sets, inputs)
-        c, g = cube.shape[0], gauss.shape[0]
-        out = {}
-        for i, s in enumerate(sets):
-            dw = w - pws[s]
-            sv = svds[s][1]
-            lin = jnp.sum((xs[i] @ dw.T) ** 2, axis=1)
-            out[s] = {"fro2": jnp.sum(dw * dw), "spec": sv[0],
-                      "exact_lin": jnp.mean(lin[:c]), "exact_sig": jnp.mean(sq[i, :c]),
-                      "mc_lin": jnp.mean(lin[c:c + g]), "mc_lin_sd": jnp.std(lin[c:c + g], ddof=1),
-                      "mc_sig": jnp.mean(sq[i, c:c + g]),
-                      "mc_sig_sd": jnp.std(sq[i, c:c + g], ddof=1),
-                      "worst_measured": jnp.max(jnp.sqrt(sq[i, c + g:])),
-                      "worst_bound": bounds.layer_bound(sv[0], 1.0, lip),
-                      "w_sq": jnp.sum(w * w), "lip": lip}
-        return out
-
-    return jax.vmap(one)(bank, ai, labels, gauss)
-
-
-@jax.jit
-def _spectral_batch(bank):
-    def one(a):
-        exact = jnp.linalg.norm(a, 2)
-        big = spectral.spectral_norm(a, exact_max=0)
-        return {"exact": exact, "upper": big.upper, "lower": big.lower,
-                "fro": jnp.linalg.norm(a), "small": spectral.spectral_norm(a).upper}
-
-    return jax.vmap(one)(bank)
-
-
-@jax.jit
-def _activation_grid(z):
-    def one(i):
-        sig = _networks.sigma(i)
-        slope = jax.vmap(jax.grad(lambda t: sig(t)))(z)
-        return jnp.max(jnp.abs(slope)), sig(jnp.zeros(()))
-
-    return jax.vmap(one)(jnp.arange(len(_networks.ACTS)))
-
 
 # ---------------------------------------------------------------------------
 # Host side: the checks and the report.
-
-_QUANTILES = (0.0, 0.05, 0.5, 0.95, 1.0)
-
-
-def _slack(measured, bound, where=None) -> dict:
-    """Distribution of ``bound / measured`` over the trials with ``measured > 0``."""
-    measured, bound = np.asarray(measured, float).ravel(), np.asarray(bound, float).ravel()
-    pos = measured > 0
-    if not pos.any():
-        return {"count": 0, "zero_measured": int(measured.size)}
-    r = bound[pos] / measured[pos]
-    out = {"count": int(pos.sum()), "zero_measured": int((~pos).sum()),
-           **{f"q{int(100 * q):02d}": float(np.quantile(r, q)) for q in _QUANTILES}}
-    if where is not None:
-        out["tightest_at"] = str(np.asarray(where).ravel()[pos][np.argmin(r)])
-    return out
-
 
 def _per_input(a, n: int):
     """Broadcast per-trial labels to the (trials, inputs) grid of the measurements."""
     return np.repeat(np.asarray(a)[:, None], n, axis=1)
 
 
-def _check_activations(tally: Tally) -> None:
-    z = np.linspace(-40.0, 40.0, 160001)
-    slope, at0 = map(np.asarray, _activation_grid(jnp.asarray(z)))
-    lip = np.asarray(activations.lipschitz_table())
-    b = tally.batch(len(_networks.ACTS), "activations")
-    names = np.array(_networks.ACTS)
-    kw = dict(dtype=np.float64, scale=lip, terms=1, activation=names)
-    b.leq("activations: sup |sigma'| on a grid <= L_sigma", slope, lip, **kw)
-    b.leq("activations: L_sigma <= (1 + 1e-6) sup |sigma'| (sharp)", lip, slope * (1 + 1e-6), **kw)
-    b.equal("activations: sigma(0) as registered", at0, np.asarray(activations.at_zero_table()),
-            dtype=np.float64, scale=1.0, terms=1, activation=names)
-    b.done()
-    tally.details["activations"] = {
-        n: {"lipschitz": float(l_), "grid_sup_slope": float(s), "sigma_0": float(a)}
-        for n, l_, s, a in zip(names, lip, slope, at0, strict=True)}
-
-
 def _mlp_instances(ctx: Context):
     """Random MLPs carved from the bank plus MLPs trained on the digits, with inputs."""
-    bank, fam = _networks.bank(ctx.seed, PER_FAMILY * ctx.scale)
+    bank, fam = _networks.bank(ctx.seed, _networks.PER_FAMILY * ctx.scale)
     ai, act = _networks.activation_grid(fam)
     carve = jax.jit(jax.vmap(lambda m: _networks.carve("mlp", m)))
     rand = carve(bank)
@@ -312,7 +205,8 @@ def _check_mlps(ctx: Context, tally: Tally) -> None:
     gen = _networks.rng(ctx.seed, 7, 1)
     n = _networks.MLP_SIZES[1]
     labels = tuple(_networks.partitions(gen, t, n, RANK) for _ in range(2))
-    q = jax.tree.map(np.asarray, _mlp_batch(params, xs, ys, ai, _certified_folds(params), labels))
+    folds = _networks.run_fast(_certified_folds, params)
+    q = jax.tree.map(np.asarray, _networks.run_fast(_mlp_batch, params, xs, ys, ai, folds, labels))
     terms = sum(_networks.MLP_SIZES[:-1]) + len(_networks.MLP_SIZES)
     b = tally.batch(t, "MLPs (random and trained)")
     fam_in, act_in = _per_input(fam, N_INPUTS), _per_input(act, N_INPUTS)
@@ -323,7 +217,7 @@ def _check_mlps(ctx: Context, tally: Tally) -> None:
 
     def record(name, measured, bound):
         for g, sel in groups.items():
-            slack.setdefault(name, {})[g] = _slack(measured[sel], bound[sel], where[sel])
+            slack.setdefault(name, {})[g] = _c7_layers.slack(measured[sel], bound[sel], where[sel])
 
     for s in SETS:
         r = q[s]
@@ -373,13 +267,13 @@ def _check_mlps(ctx: Context, tally: Tally) -> None:
 
 
 def _check_gated(ctx: Context, tally: Tally) -> None:
-    bank, fam = _networks.bank(ctx.seed, PER_FAMILY * ctx.scale)
+    bank, fam = _networks.bank(ctx.seed, _networks.PER_FAMILY * ctx.scale)
     ai, act = _networks.activation_grid(fam)
     t, h = len(fam), _networks.GATED_SHAPE[1]
     gen = _networks.rng(ctx.seed, 7, 2)
     xs = gen.standard_normal((t, N_INPUTS, _networks.GATED_SHAPE[0]))
-    q = jax.tree.map(np.asarray, _gated_batch(bank, xs, ai,
-                                              _networks.partitions(gen, t, h, _GATED_K)))
+    q = jax.tree.map(np.asarray, _networks.run_fast(
+        _gated_batch, bank, xs, ai, _networks.partitions(gen, t, h, _GATED_K)))
     b = tally.batch(t, "gated blocks")
     where = np.char.add(np.char.add(_per_input(fam, N_INPUTS).astype(str), "/"),
                         _per_input(act, N_INPUTS).astype(str))
@@ -388,86 +282,18 @@ def _check_gated(ctx: Context, tally: Tally) -> None:
         b.leq(f"gated {s}: ||f - f^|| <= gated_bound", r["measured"], r["bound"],
               dtype=np.float64, scale=r["scale"] + r["bound"], terms=2 * h,
               family=fam, activation=act)
-        slack[s] = _slack(r["measured"], r["bound"], where)
+        slack[s] = _c7_layers.slack(r["measured"], r["bound"], where)
     b.done()
     tally.details["gated"] = {"d_h_dout": list(_networks.GATED_SHAPE), "rank_k": _GATED_K,
                               "slack": slack}
 
 
-def _check_layers(ctx: Context, tally: Tally) -> None:
-    bank, fam = _networks.bank(ctx.seed, PER_FAMILY * ctx.scale)
-    ai, act = _networks.activation_grid(fam)
-    t = len(fam)
-    gen = _networks.rng(ctx.seed, 7, 3)
-    gauss = gen.standard_normal((t, MC_SAMPLES, LAYER_D))
-    cube = _rademacher(LAYER_D)
-    q = jax.tree.map(np.asarray, _layer_batch(
-        bank, ai, _networks.partitions(gen, t, LAYER_N, LAYER_K), jnp.asarray(cube), gauss))
-    b = tally.batch(t, "layers: (a) worst input, (d) isotropic")
-    intervals = 2 * len(q) * t
-    z = NormalDist().inv_cdf(1.0 - MC_FAMILY_ALPHA / (2 * intervals))
-    linear = act == "linear"
-    slack, misses = {}, 0
-    for s, r in q.items():
-        kw = dict(dtype=np.float64, terms=cube.size * LAYER_N, family=fam, activation=act)
-        lip2 = r["lip"] ** 2
-        b.equal(f"{s}: (d) exact E||dW x||^2 = ||dW||_F^2 (Rademacher cube)", r["exact_lin"],
-                r["fro2"], scale=r["w_sq"], **kw)
-        b.leq(f"{s}: (d) exact E||s(Wx) - s(PWx)||^2 <= L^2 ||dW||_F^2", r["exact_sig"],
-              lip2 * r["fro2"], scale=lip2 * r["w_sq"], **kw)
-        half = z * r["mc_lin_sd"] / math.sqrt(MC_SAMPLES)
-        inside = np.abs(r["mc_lin"] - r["fro2"]) <= half + 1e-12 * r["w_sq"]
-        misses += int((~inside).sum())
-        b.true(f"{s}: (d) Monte Carlo CI of E||dW x||^2 contains ||dW||_F^2", inside,
-               family=fam, mc=r["mc_lin"], exact=r["fro2"], half_width=half)
-        half_s = z * r["mc_sig_sd"] / math.sqrt(MC_SAMPLES)
-        b.leq(f"{s}: (d) Monte Carlo CI lower end of E||s(Wx) - s(PWx)||^2 <= L^2||dW||_F^2",
-              r["mc_sig"] - half_s, lip2 * r["fro2"], scale=lip2 * r["w_sq"], **kw)
-        b.leq(f"{s}: (a) at the worst input (top singular vector of dW)", r["worst_measured"],
-              r["worst_bound"], scale=r["lip"] * np.sqrt(r["w_sq"]), **kw)
-        b.equal(f"{s}: (a) is attained by a linear layer at the worst input",
-                np.where(linear, r["worst_measured"], 0.0),
-                np.where(linear, r["worst_bound"], 0.0), scale=np.sqrt(r["w_sq"]), **kw)
-        slack[f"(a) worst input {s}"] = _slack(r["worst_measured"], r["worst_bound"],
-                                               np.char.add(np.char.add(fam, "/"), act))
-        slack[f"(d) exact {s}"] = _slack(r["exact_sig"], lip2 * r["fro2"],
-                                         np.char.add(np.char.add(fam, "/"), act))
-    b.done()
-    tally.details["layers"] = {
-        "shape": [LAYER_N, LAYER_D], "rank_k": LAYER_K, "rademacher_points": len(cube),
-        "monte_carlo": {"samples": MC_SAMPLES, "intervals": intervals,
-                        "family_wise_alpha": MC_FAMILY_ALPHA, "z": round(z, 3),
-                        "intervals_missing_the_closed_form": misses},
-        "slack": slack}
-
-
-def _check_spectral(ctx: Context, tally: Tally) -> None:
-    bank, fam = _networks.bank(ctx.seed, PER_FAMILY * ctx.scale)
-    q = jax.tree.map(np.asarray, _spectral_batch(bank))
-    b = tally.batch(len(fam), "spectral norm certificates")
-    kw = dict(dtype=np.float64, scale=q["exact"], terms=bank.shape[1] * bank.shape[2],
-              family=fam)
-    b.leq("spectral: power-iteration lower <= ||A||_2", q["lower"], q["exact"], **kw)
-    b.leq("spectral: ||A||_2 <= certified upper (large-matrix path)", q["exact"], q["upper"], **kw)
-    b.leq("spectral: ||A||_2 <= certified upper (SVD path)", q["exact"], q["small"], **kw)
-    b.done()
-    ok = q["exact"] > 0
-    ratio = q["upper"][ok] / q["exact"][ok]
-    tally.details["spectral"] = {
-        "shape": list(bank.shape[1:]),
-        "certified_upper_over_exact": {f"q{int(100 * p):02d}": float(np.quantile(ratio, p))
-                                       for p in _QUANTILES},
-        "frobenius_over_exact_median": float(np.median(q["fro"][ok] / q["exact"][ok]))}
-
-
 def check(ctx: Context) -> Tally:
     tally = Tally()
-    steps = (_check_activations, _check_spectral, _check_layers, _check_gated, _check_mlps)
+    steps = (_c7_layers.check_activations, _c7_layers.check_spectral, _c7_layers.check_layers,
+             _check_gated, _check_mlps)
     for i, step in enumerate(steps):
-        if step is _check_activations:
-            step(tally)
-        else:
-            step(ctx, tally)
-        ctx.progress.update(i + 1, len(steps), step.__name__[7:])
+        step(ctx, tally)
+        ctx.progress.update(i + 1, len(steps), step.__name__.lstrip("_")[6:])
     tally.details |= {"families": list(_networks.FAMILIES)}
     return tally

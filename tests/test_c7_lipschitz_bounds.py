@@ -136,6 +136,21 @@ def test_c7bc_offsets_and_bias_augmentation_enter_as_documented():
     assert float(nb.output) == pytest.approx(norms[2] * a2, rel=1e-12)
 
 
+@pytest.mark.parametrize("name", ["sigmoid", "softplus"])
+def test_c7b_offset_sigma_of_zero_is_needed_at_zero_input(name):
+    """x = 0, no bias: every hidden layer is σ(0)·1, so compressing layer 1 moves the output,
+    while the bound without the offsets ``|σ(0)|√n_j`` would be 0."""
+    act = activations.get(name)
+    net = networks.init_mlp(jax.random.key(2), (3, 4, 5, 2), bias=False)
+    projs = (None, FoldProjector(jnp.array([0, 1, 1, 0, 2]), 3))
+    x = jnp.zeros(3)
+    measured = float(jnp.linalg.norm(networks.mlp(net, x, act) - networks.mlp(
+        compress_network.project(net, projs), x, act)))
+    with_offsets = bounds.mlp_bound(net, projs, 0.0, act.lipschitz, act.at_zero)
+    without = bounds.mlp_bound(net, projs, 0.0, act.lipschitz, 0.0)
+    assert float(without.one_layer[1]) == 0.0 < measured <= float(with_offsets.one_layer[1])
+
+
 @given(S.weights(), S.activation_names(), st.data())
 def test_c7d_isotropic_inputs_give_exactly_frobenius_squared_and_at_most_l2_times_it(w, name,
                                                                                       data):
@@ -197,6 +212,12 @@ def test_c7_gated_block_perturbation_is_at_most_gated_bound(net, name, data):
     b = bounds.gated_bound(net, p, jnp.linalg.norm(x), act.lipschitz, act.at_zero)
     scale = jnp.linalg.norm(networks.magnitude(net, x, act.lipschitz, act.at_zero)) + b
     assert _leq(jnp.linalg.norm(full - hat), b, scale)
+
+
+def test_a_network_without_hidden_layers_has_nothing_to_compress_and_zero_bounds():
+    net = networks.init_mlp(jax.random.key(0), (3, 2))
+    nb = bounds.mlp_bound(net, (), 1.0, 1.0)
+    assert nb.one_layer.shape == (0,) and float(nb.all_layers) == 0.0
 
 
 def test_bad_norm_layer_and_lengths_are_value_errors():

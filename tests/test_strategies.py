@@ -1,5 +1,6 @@
 """The strategies make what they promise (so that the properties test what they claim)."""
 
+import jax
 import numpy as np
 from hypothesis import given
 from hypothesis import strategies as st
@@ -55,3 +56,33 @@ def test_hard_weights_are_finite_and_respect_the_buckets(w):
 @given(S.weights(rows=(4, 10), cols=(2,)))
 def test_weights_respect_row_and_column_buckets(w):
     assert w.shape[0] in (4, 10) and w.shape[1] == 2
+@given(S.any_networks())
+def test_networks_have_bucketed_shapes_that_chain(net):
+    from projgeo import networks
+
+    kind = networks.kind(net)
+    if kind == "mlp":
+        sizes = (net[0].w.shape[1],) + tuple(layer.w.shape[0] for layer in net)
+        assert sizes in S.MLP_SIZES
+        assert all(a.w.shape[0] == b.w.shape[1] for a, b in zip(net[:-1], net[1:], strict=True))
+    elif kind == "gated":
+        assert (net.w_gate.shape[1], net.w_gate.shape[0], net.w_down.shape[0]) in S.GATED_SHAPES
+    assert all(np.all(np.isfinite(np.asarray(a))) for a in jax.tree.leaves(net))
+    assert len(S.input_shape(net)) in (1, 3)
+
+
+@given(st.data())
+def test_layer_projectors_fit_the_widths(data):
+    widths = data.draw(st.lists(st.integers(1, 8), min_size=1, max_size=3))
+    every = data.draw(st.booleans())
+    projs = data.draw(S.layer_projectors(tuple(widths), every=every))
+    assert len(projs) == len(widths)
+    assert sum(p is not None for p in projs) == (len(widths) if every else 1)
+    for p, n in zip(projs, widths, strict=True):
+        assert p is None or (p.n == n and 1 <= p.rank <= n)
+
+
+@given(S.network_inputs((4,)))
+def test_network_inputs_are_zero_or_between_1e_3_and_10(x):
+    a = np.abs(x)
+    assert x.shape == (3, 4) and np.all((a == 0) | ((a >= 1e-3) & (a <= 10)))
