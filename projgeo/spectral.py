@@ -88,7 +88,14 @@ def _power_lower(a, iters: int):
 
 
 def schatten_upper(a: Float[Array, "n d"], squarings: int = 5) -> Scalar:
-    """``||G^q||_F^{1/(2q)} ≥ ||A||_2`` with ``q = 2^squarings`` (see the module docstring)."""
+    """``||G^q||_F^{1/(2q)} ≥ ||A||_2`` with ``q = 2^squarings`` (see the module docstring).
+
+    ``A`` is first divided by its largest entry, so that forming ``G`` can neither
+    underflow to 0 nor overflow to inf at extreme scales (1e-244 or 1e200 entries).
+    """
+    amax = jnp.max(jnp.abs(a))
+    m = jnp.where(amax > 0, amax, 1.0)
+    a = a / m
     g = a @ a.T if a.shape[0] <= a.shape[1] else a.T @ a
     s0 = jnp.linalg.norm(g)
     safe = jnp.where(s0 > 0, s0, 1.0)
@@ -99,7 +106,7 @@ def schatten_upper(a: Float[Array, "n d"], squarings: int = 5) -> Scalar:
         # b is PSD with ||b||_F = 1, so b² ≠ 0 unless b = 0 (then A = 0, handled below).
         s = jnp.where(s > 0, s, 1.0)
         b, logc = b / s, 2.0 * logc + jnp.log(s)
-    return jnp.where(s0 > 0, jnp.exp(logc / 2.0 ** (squarings + 1)), 0.0)
+    return jnp.where(s0 > 0, m * jnp.exp(logc / 2.0 ** (squarings + 1)), 0.0)
 
 
 def guaranteed_upper(a: Float[Array, "n d"], squarings: int = 5) -> Scalar:

@@ -28,11 +28,11 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+import projgeo
 from projgeo import (
     FoldProjector,
     bounds,
     compress_network,
-    fold,
     magnitude_prune,
     networks,
     projection_error,
@@ -55,8 +55,8 @@ _GATED_K = 3
 
 
 def certified_fold(rows, k: int):
-    """Folding at ``k + 1`` certified by C4(ii): k-means warm-started from ``π_{S*}``."""
-    return fold(rows, k + 1, init=pruning_partition(magnitude_prune(rows, k)).labels).labels
+    """Labels of the certified fold at ``k + 1`` (C4(ii), :func:`projgeo.certified_fold`)."""
+    return projgeo.certified_fold(rows, k).result.labels
 
 
 # ---------------------------------------------------------------------------

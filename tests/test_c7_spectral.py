@@ -57,3 +57,12 @@ def test_bad_options_and_inputs_are_errors():
         spectral.spectral_norm(np.ones(3))
     with pytest.raises(TypeError, match="a must be"):
         spectral.spectral_norm(np.ones((2, 2), int))
+
+
+@pytest.mark.parametrize("scale", [1e-244, 1e-6, 1.0, 1e150])
+def test_schatten_certificate_survives_extreme_scales(scale):
+    w = np.array([[1.0, 2.0], [0.5, -1.0], [3.0, 0.0]]) * scale
+    exact = np.linalg.norm(w, 2)
+    for m in range(4):
+        up = float(spectral.schatten_upper(w, m))
+        assert exact <= up * (1 + 1e-12) and np.isfinite(up)
