@@ -224,3 +224,17 @@ def input_shape(net) -> tuple[int, ...]:
     shape = next(s for s, ch, _ in CNN_SHAPES if s[0] == net.convs[0].w.shape[1]
                  and s[1] * s[2] == pixels)
     return tuple(shape)
+
+
+@st.composite
+def integer_pruning_cases(draw, *, max_rows: int = 7, max_cols: int = 4, entry: int = 5):
+    """``(w, keep)``: an integer matrix and a keep-set with ``k < n``; in half the cases the
+    pruned rows are made to sum to zero (C3's equality case)."""
+    n = draw(st.integers(2, max_rows))
+    d = draw(st.integers(1, max_cols))
+    w = draw(hnp.arrays(np.int64, (n, d), elements=st.integers(-entry, entry)))
+    keep = draw(keep_sets(n, draw(st.integers(1, n - 1))))
+    if draw(st.booleans()):
+        pruned = np.setdiff1d(np.arange(n), keep)
+        w[pruned[-1]] -= w[pruned].sum(axis=0)
+    return w, keep

@@ -5,7 +5,6 @@ from fractions import Fraction
 import numpy as np
 from hypothesis import given
 from hypothesis import strategies as st
-from hypothesis.extra import numpy as hnp
 
 import projgeo as pg
 from proofs_check.c3_pruning_partition import exact_terms
@@ -48,20 +47,7 @@ def test_c3_equality_when_pruned_rows_sum_to_zero(case):
     assert_close(pg.fold_error(w, pg.pruning_partition(p)), pg.prune_error(w, p), w=w)
 
 
-@st.composite
-def integer_cases(draw):
-    n = draw(st.integers(2, 7))
-    d = draw(st.integers(1, 4))
-    w = draw(hnp.arrays(np.int64, (n, d), elements=st.integers(-5, 5)))
-    k = draw(st.integers(1, n - 1))
-    keep = draw(S.keep_sets(n, k))
-    if draw(st.booleans()):  # make the pruned rows sum to zero
-        pruned = np.setdiff1d(np.arange(n), keep)
-        w[pruned[-1]] -= w[pruned].sum(axis=0)
-    return w, keep
-
-
-@given(integer_cases())
+@given(S.integer_pruning_cases())
 def test_c3_identity_in_exact_rational_arithmetic(case):
     w, keep = case
     e = exact_terms(w, keep)
@@ -70,7 +56,7 @@ def test_c3_identity_in_exact_rational_arithmetic(case):
     assert isinstance(e["fold"], Fraction)
 
 
-@given(integer_cases())
+@given(S.integer_pruning_cases())
 def test_c3_library_matches_exact_values(case):
     w, keep = case
     p = pg.prune_projector(keep, w.shape[0])

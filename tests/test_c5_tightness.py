@@ -74,21 +74,7 @@ def test_c5_shrinking_finds_the_smallest_counterexample():
     assert exact_opt(small, 1) == (Fraction(1, 2), Fraction(0))
 
 
-@st.composite
-def c3_instances(draw):
-    n = draw(st.integers(2, 6))
-    d = draw(st.integers(1, 3))
-    w = np.asarray(draw(st.lists(st.integers(-3, 3), min_size=n * d, max_size=n * d)))
-    w = w.reshape(n, d)
-    k = draw(st.integers(1, n - 1))
-    keep = draw(S.keep_sets(n, k))
-    if draw(st.booleans()):  # make the pruned rows sum to zero
-        pruned = np.setdiff1d(np.arange(n), keep)
-        w[pruned[-1]] -= w[pruned].sum(axis=0)
-    return w, keep
-
-
-@given(c3_instances())
+@given(S.integer_pruning_cases(max_rows=6, max_cols=3, entry=3))
 def test_c5_c3_is_strict_exactly_when_the_pruned_rows_do_not_sum_to_zero(instance):
     w, keep = instance
     e = exact_terms(w, keep)
