@@ -19,7 +19,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from projgeo import FoldProjector, activations, bounds, magnitude_prune, pruning_partition, spectral
-from proofs_check import _networks
+from proofs_check import _instances, _networks
 from proofs_check.frame import Context, Tally
 
 #: (d): a (LAYER_N, LAYER_D) block of each bank matrix, ranks LAYER_K; Monte Carlo samples.
@@ -114,7 +114,7 @@ def slack(measured, bound, where=None) -> dict:
 
 def check_activations(ctx: Context, tally: Tally) -> None:
     z = np.linspace(-40.0, 40.0, 160001)
-    slope, at0 = map(np.asarray, _networks.run_fast(_activation_grid, jnp.asarray(z)))
+    slope, at0 = map(np.asarray, _instances.run_fast(_activation_grid, jnp.asarray(z)))
     lip = np.asarray(activations.lipschitz_table())
     b = tally.batch(len(_networks.ACTS), "activations")
     names = np.array(_networks.ACTS)
@@ -179,7 +179,7 @@ def check_layers(ctx: Context, tally: Tally) -> None:
 
 def check_spectral(ctx: Context, tally: Tally) -> None:
     bank, fam = _networks.bank(ctx.seed, _networks.PER_FAMILY * ctx.scale)
-    q = jax.tree.map(np.asarray, _networks.run_fast(_spectral_batch, bank))
+    q = jax.tree.map(np.asarray, _instances.run_fast(_spectral_batch, bank))
     b = tally.batch(len(fam), "spectral norm certificates")
     kw = dict(dtype=np.float64, scale=q["exact"], terms=bank.shape[1] * bank.shape[2],
               family=fam)

@@ -27,6 +27,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from projgeo import activations, families, networks
+from proofs_check._instances import run_fast
 
 FAMILIES = tuple(families.FAMILIES)
 ACTS = activations.NAMES
@@ -43,20 +44,10 @@ BANK_ROWS, BANK_COLS = 72, 65
 #: Bank matrices per family in the quick budget (3 per activation); C6 and C7 share them.
 PER_FAMILY = 21
 BIAS_SCALE = 0.1
-#: XLA options for :func:`run_fast`.
-FAST_COMPILE = {"xla_backend_optimization_level": 0}
-
-
-def run_fast(jitted, *args, **static):
-    """``jitted(*args, **static)`` compiled with :data:`FAST_COMPILE` (no LLVM optimisation).
-
-    For the checker kernels, compilation dominates and the run takes milliseconds: measured
-    cold in one process on the 2-core CPU, the C6 and C7 checks took 19.5 s of CPU with this
-    for every kernel against 29.3 s with default options. The Monte Carlo layer kernel and
-    the digits training run longer and keep the default options. Nothing is cached: call it
-    once per kernel and shape. ``static`` are the kernel's static arguments (keywords).
-    """
-    return jitted.lower(*args, **static).compile(FAST_COMPILE)(*args)
+# Kernels run through ``_instances.run_fast`` (no LLVM optimisation): measured cold in one
+# process on the 2-core CPU, the C6 and C7 checks took 19.5 s of CPU with it for every
+# kernel against 29.3 s with default options. The Monte Carlo layer kernel and the digits
+# training run longer and keep the default options.
 
 
 @functools.partial(jax.jit, static_argnames=("per_family",))

@@ -37,7 +37,7 @@ from projgeo import (
     pruning_partition,
 )
 from projgeo.tolerance import tolerance
-from proofs_check import _networks
+from proofs_check import _instances, _networks
 from proofs_check.frame import Claim, Context, Tally
 
 CLAIM = Claim(
@@ -157,7 +157,7 @@ def check(ctx: Context) -> Tally:
                        for n, k in zip(widths, RANKS[kind], strict=True))
         keeps = tuple(_networks.keep_sets(gen, trials, n, k)
                       for n, k in zip(widths, RANKS[kind], strict=True))
-        q = jax.tree.map(np.asarray, _networks.run_fast(_batch, bank, xs, ai, labels, keeps,
+        q = jax.tree.map(np.asarray, _instances.run_fast(_batch, bank, xs, ai, labels, keeps,
                                                          kind=kind))
         b = tally.batch(trials, kind)
         terms = _terms(kind)

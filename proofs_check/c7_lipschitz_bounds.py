@@ -38,7 +38,7 @@ from projgeo import (
     projection_error,
     pruning_partition,
 )
-from proofs_check import _c7_layers, _digits, _networks
+from proofs_check import _c7_layers, _digits, _instances, _networks
 from proofs_check.frame import Claim, Context, Tally
 
 CLAIM = Claim(
@@ -205,8 +205,8 @@ def _check_mlps(ctx: Context, tally: Tally) -> None:
     gen = _networks.rng(ctx.seed, 7, 1)
     n = _networks.MLP_SIZES[1]
     labels = tuple(_networks.partitions(gen, t, n, RANK) for _ in range(2))
-    folds = _networks.run_fast(_certified_folds, params)
-    q = jax.tree.map(np.asarray, _networks.run_fast(_mlp_batch, params, xs, ys, ai, folds, labels))
+    folds = _instances.run_fast(_certified_folds, params)
+    q = jax.tree.map(np.asarray, _instances.run_fast(_mlp_batch, params, xs, ys, ai, folds, labels))
     terms = sum(_networks.MLP_SIZES[:-1]) + len(_networks.MLP_SIZES)
     b = tally.batch(t, "MLPs (random and trained)")
     fam_in, act_in = _per_input(fam, N_INPUTS), _per_input(act, N_INPUTS)
@@ -272,7 +272,7 @@ def _check_gated(ctx: Context, tally: Tally) -> None:
     t, h = len(fam), _networks.GATED_SHAPE[1]
     gen = _networks.rng(ctx.seed, 7, 2)
     xs = gen.standard_normal((t, N_INPUTS, _networks.GATED_SHAPE[0]))
-    q = jax.tree.map(np.asarray, _networks.run_fast(
+    q = jax.tree.map(np.asarray, _instances.run_fast(
         _gated_batch, bank, xs, ai, _networks.partitions(gen, t, h, _GATED_K)))
     b = tally.batch(t, "gated blocks")
     where = np.char.add(np.char.add(_per_input(fam, N_INPUTS).astype(str), "/"),
