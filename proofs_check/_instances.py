@@ -45,22 +45,6 @@ def _draw(key, batch: int, n: int, d: int, names=NAMES):
     )
 
 
-@functools.partial(jax.jit, static_argnames=("batch", "n", "d"))
-def _all_families(key, batch: int, n: int, d: int):
-    return _draw(key, batch, n, d)
-
-
-@functools.lru_cache(maxsize=32)
-def all_families(seed: int, batch: int, n: int, d: int):
-    """``batch`` matrices of every family: (len(NAMES)·batch, n, d) and the family names.
-
-    Cached, so that every checker of one run sees the same matrices and the sampler is
-    compiled once per shape.
-    """
-    key = jax.random.fold_in(jax.random.key(seed), n * 10007 + d)
-    return _all_families(key, batch, n, d), np.repeat(np.array(NAMES), batch)
-
-
 def batch_size(scale: int) -> int:
     """Matrices per family and shape: 7 in the quick budget (8·2·7 = 112 trials)."""
     return 7 * scale
@@ -95,11 +79,12 @@ def run_fast(jitted, *args, **static):
 
 
 # ---------------------------------------------------------------------------
-# Exact optima and certified folds, shared by the C4 and C5 checkers.
+# Samplers and compiled executables of every checker; exact optima and certified folds
+# shared by the C4 and C5 checkers.
 #
-# Compiling the samplers dominates a cold quick run on a CPU, so these matrices are drawn
+# Compiling the samplers dominates a cold quick run on a CPU, so the matrices are drawn
 # with the "rbg" PRNG and compiled without LLVM optimisation (FAST_COMPILE): together
-# about 2.5× less compile time than ``all_families`` (threefry, default options), measured
+# about 2.5× less compile time than a threefry sampler with default options, measured
 # with jax 0.10.2; the draw itself takes milliseconds either way. "rbg" streams are
 # reproducible on one backend only.
 
