@@ -17,7 +17,7 @@ from projgeo.tolerance import tolerance
 from proofs_check.frame import Context
 
 #: (n, d) shapes per budget scale (quick = 1 runs none: the SDP costs seconds per shape).
-SHAPES = {1: (), 4: ((50, 16), (100, 32)), 16: ((50, 16), (100, 32), (200, 32), (500, 64))}
+SHAPES = {1: (), 4: ((50, 16),), 16: ((50, 16), (100, 32), (200, 32))}
 RATIOS = (0.25, 0.5, 0.75)
 #: ADMM iterations per bound: enough for a gap of a few per cent on these families.
 MAX_ITER = 300
@@ -35,7 +35,7 @@ def certified_rates(ctx: Context, shapes=None) -> dict:
     out: dict = {}
     if shapes is None:
         shapes = SHAPES[min(s for s in SHAPES if s >= ctx.scale)]
-    per_family = max(1, ctx.scale // 2)
+    per_family = max(1, ctx.scale // 4)
     for si, (n, d) in enumerate(shapes):
         table: dict = {}
         for fi, fam in enumerate(families.FAMILIES):
