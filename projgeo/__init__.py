@@ -8,6 +8,7 @@ from projgeo import (
     bounds,
     compress_network,
     families,
+    lower_bounds,
     networks,
     sharding,
     spectral,
@@ -37,6 +38,7 @@ from projgeo.exact import (
 from projgeo.exact_reference import brute_force_fold, fold_1d_path
 from projgeo.families import FAMILIES
 from projgeo.kmeans import KMeansResult, fold
+from projgeo.lower_bounds import FoldLowerBound, fold_lower_bound
 from projgeo.projectors import FoldProjector, PruneProjector, fold_projector, prune_projector
 from projgeo.pruning import magnitude_prune, row_scores
 from projgeo.spectral import SpectralNorm, spectral_norm
@@ -48,6 +50,7 @@ __all__ = [
     "ExactFold",
     "ExactPath",
     "FAMILIES",
+    "FoldLowerBound",
     "FoldProjector",
     "KMeansResult",
     "NetworkBound",
@@ -68,8 +71,10 @@ __all__ = [
     "fold",
     "fold_1d_path",
     "fold_error",
+    "fold_lower_bound",
     "fold_projector",
     "gated_bound",
+    "lower_bounds",
     "magnitude_prune",
     "mlp_bound",
     "networks",

@@ -41,7 +41,7 @@ import jax
 import jax.numpy as jnp
 from jaxtyping import Array, Float, Scalar
 
-from projgeo import _checks
+from projgeo import _checks, _linalg
 from projgeo.tolerance import FACTOR
 
 #: ``min(n, d)`` at or below which the SVD gives the spectral norm exactly.
@@ -68,7 +68,7 @@ def _rho(a) -> float:
 
 
 def _exact(a):
-    s = jnp.linalg.norm(a, 2)
+    s = _linalg.norm2(a)
     rho = _rho(a)
     return SpectralNorm(s * (1.0 + rho), s * (1.0 - rho))
 

@@ -18,7 +18,15 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from projgeo import FoldProjector, activations, bounds, magnitude_prune, pruning_partition, spectral
+from projgeo import (
+    FoldProjector,
+    _linalg,
+    activations,
+    bounds,
+    magnitude_prune,
+    pruning_partition,
+    spectral,
+)
 from proofs_check import _instances, _networks
 from proofs_check.frame import Context, Tally
 
@@ -42,7 +50,7 @@ def _layer_batch(bank, ai, labels, cube, gauss):
         sets = {"prune": star, "fold_pi_S*": pruning_partition(star),
                 "fold_random": FoldProjector(labels, LAYER_K)}
         pws = {s: p.apply(w) for s, p in sets.items()}
-        svds = {s: jnp.linalg.svd(w - pw) for s, pw in pws.items()}
+        svds = {s: _linalg.svd(w - pw) for s, pw in pws.items()}
         # Inputs per set: the cube, the Gaussian samples, and ±(top right singular vector of
         # ΔW), the worst input for (a). One sigma call for everything (compile time).
         xs = jnp.stack([jnp.concatenate([cube, gauss, jnp.stack([v[0], -v[0]])])
@@ -74,7 +82,7 @@ def _layer_batch(bank, ai, labels, cube, gauss):
 @jax.jit
 def _spectral_batch(bank):
     def one(a):
-        exact = jnp.linalg.norm(a, 2)
+        exact = _linalg.norm2(a)
         big = spectral.spectral_norm(a, exact_max=0)
         return {"exact": exact, "upper": big.upper, "lower": big.lower,
                 "fro": jnp.linalg.norm(a), "small": spectral.spectral_norm(a).upper}

@@ -16,7 +16,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from projgeo import FoldProjector, PruneProjector, fold, magnitude_prune
+from projgeo import FoldProjector, PruneProjector, _linalg, fold, magnitude_prune
 from proofs_check import _instances
 from proofs_check.frame import Claim, Context, Tally
 
@@ -50,7 +50,7 @@ def _quantities(w, p):
     ones_target = p.mask().astype(dt) if isinstance(p, PruneProjector) else ones
     phys = (p.selection(dt) @ p.selection(dt).T if isinstance(p, PruneProjector)
             else p.assignment(dt) @ p.merge(dt))
-    eig = jnp.linalg.eigvalsh(P)
+    eig = _linalg.eigvalsh(P)
     return {
         "symmetric": jnp.max(jnp.abs(P - P.T)),
         "idempotent": jnp.max(jnp.abs(P @ P - P)),
@@ -64,8 +64,8 @@ def _quantities(w, p):
         "w_sq": jnp.sum(w * w),
         "pw_sq": jnp.sum(PW * PW),
         "res_sq": jnp.sum((w - PW) ** 2),
-        "w_2": jnp.linalg.norm(w, 2),
-        "pw_2": jnp.linalg.norm(PW, 2),
+        "w_2": _linalg.norm2(w),
+        "pw_2": _linalg.norm2(PW),
         "w_max": jnp.max(jnp.abs(w)),
     }
 

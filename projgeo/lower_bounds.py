@@ -1,0 +1,240 @@
+"""Certified lower bounds on ``OPT_fold(k)``: how far a fold can be from the optimum (C4, C5).
+
+Every fold error is an upper bound on ``OPT_fold(k) = min_{|π|=k} E_fold(π)``. The bounds here
+go the other way, so that ``LB ≤ OPT_fold(k) ≤ E_fold(π)`` brackets the optimum and
+``(E_fold(π) − LB) / LB`` is a certified optimality gap. A *certified equal-rank loss* of
+folding (C5) is ``LB > OPT_prune(k)``.
+
+Write ``G = W_c W_cᵀ`` for the Gram matrix of the column-centred rows (``E_fold`` is
+translation invariant, so centring changes nothing) and ``V`` for an orthonormal basis of
+``1^⊥`` (a Householder reflection's last ``n − 1`` columns). A fold projector
+``P_π = C(CᵀC)⁻¹Cᵀ`` is symmetric, idempotent, entrywise non-negative, has rank k and
+``P_π 1 = 1``, and ``E_fold(π) = tr G − ⟨G, P_π⟩``.
+
+Spectral bound (``method="spectral"``). ``P_π = 11ᵀ/n + P'`` with ``P'`` a rank ``k − 1``
+projector on ``1^⊥``, and the columns of ``W_c`` lie in ``1^⊥``, so
+
+    OPT_fold(k) ≥ Σ_{i ≥ k} σ_i²(W_c)        (σ descending, 1-based).
+
+SDP bound (``method="sdp"``), Peng & Wei (2007). Relax ``P_π`` to the set
+``Z ⪰ 0, Z ≥ 0, Z1 = 1, tr Z = k`` (which forces ``Z ⪯ I``). For *any* entrywise
+non-negative multiplier ``N ≥ 0`` of the constraint ``Z ≥ 0``, weak duality gives
+
+    OPT_fold(k) ≥ LB(N) = tr G − 1ᵀN1/n − KyFan_{k−1}(Vᵀ(G + N)V),
+
+where ``KyFan_r`` is the sum of the r largest eigenvalues: the maximum of ``⟨G + N, Z⟩``
+over ``Z = 11ᵀ/n + V X Vᵀ`` with ``X`` in the Fantope ``{0 ⪯ X ⪯ I, tr X = k − 1}``
+(``G1 = 0`` because ``W_c`` is centred). The positive-semidefinite constraint is handled
+*exactly* by the eigenvalues, so no ``λ_min`` correction of a dual slack is needed and
+``LB(N)`` is valid however early the solver stops; ``N = 0`` gives the spectral bound.
+``N`` comes from ADMM on the relaxation, split as ``Z ∈ Fantope-with-1``, ``Y ≥ 0``,
+``Z = Y`` (the Z-step is one eigendecomposition, the Y-step a clip); its scaled dual
+variable ``U`` gives ``N = ρ·max(−U, 0)``. The best ``LB(N)`` seen is kept.
+
+Rounding. Each bound is computed on an exactly rescaled copy (a power of two, so no
+under/overflow; the bound scales back exactly). The computed singular values ``σ̂_i`` of the
+centred copy differ from the true ones by at most ``Δ = u·(σ̂_1 + max|Ŵ_c| + u·n·max|W|)``,
+``u = FACTOR·eps·√(n d)`` (the rule of :mod:`projgeo.tolerance`; centring error plus SVD
+backward error, Weyl's inequality), so the spectral bound sums ``max(σ̂_i − Δ, 0)²``. The
+dual bound is lowered by ``(min(n, d) + k − 1)·(2σ̂_1Δ + Δ²)`` for the Gram matrix's error
+and by ``FACTOR·eps·n·(tr G + 1ᵀN1/n + ‖G + N‖_F)`` for its own eigenvalues. "Certified"
+thus means "≤ OPT_fold(k) up to the tolerance rule", the rule every check uses.
+
+Reference: THEORY.md C4, C5; J. Peng and Y. Wei, "Approximating K-means-type clustering via
+semidefinite programming", SIAM J. Optim. 18 (2007); Boyd et al., "Distributed optimization
+and statistical learning via ADMM" (2011), §5.
+"""
+
+from __future__ import annotations
+
+import functools
+from typing import NamedTuple
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+from jaxtyping import Array, Float, Int
+
+from projgeo import _checks, _linalg, tolerance
+
+#: ``method=`` values of :func:`fold_lower_bound`.
+METHODS = ("spectral", "sdp")
+
+
+class FoldLowerBound(NamedTuple):
+    """A certified lower bound on ``OPT_fold(k)`` (dtype of ``w``).
+
+    Attributes:
+      bound: the best certified bound, ``max(spectral, sdp)`` (``spectral`` alone for
+        ``method="spectral"``).
+      spectral: ``Σ_{i≥k} σ_i²(W_c)``, each computed ``σ̂_i`` first lowered by a bound on its
+        rounding error (centring and SVD; Weyl's inequality).
+      sdp: the best dual bound ``LB(N)`` found by ADMM less its allowance
+        (equal to ``spectral`` for ``method="spectral"``).
+      iterations: ADMM iterations run (0 for ``method="spectral"``).
+      residual: final ADMM residual, the larger of the primal ``‖Z − Y‖_F/√n`` and the
+        dual ``ρ‖Y − Y_prev‖_F/√n`` (0 for spectral).
+    """
+
+    bound: Float[Array, ""]
+    spectral: Float[Array, ""]
+    sdp: Float[Array, ""]
+    iterations: Int[Array, ""]
+    residual: Float[Array, ""]
+
+
+def _centred(w):
+    """Column-centred rows on a power-of-two rescaled copy, and the scale ``2^{2e}`` of squares.
+
+    Centring is done twice (subtract the mean, then the mean of the residual), so an offset
+    far larger than the spread leaves an error of order ``eps·|W_c| + eps²·n·|W|`` per entry,
+    not ``eps·|W|``; ``_perturbation`` bounds it.
+    """
+    top = jnp.max(jnp.abs(w))
+    _, e = jnp.frexp(jnp.where(top > 0, top, 1.0))
+    ws = jnp.ldexp(w, -e)
+    wc = ws - jnp.mean(ws, axis=0, keepdims=True)
+    wc = wc - jnp.mean(wc, axis=0, keepdims=True)
+    return ws, wc, jnp.ldexp(jnp.ones((), w.dtype), 2 * e)
+
+
+def _perturbation(ws, wc, s1):
+    """``Δ ≥ ‖W_c − Ŵ_c‖₂ + SVD error``: every true σ_i ≥ σ̂_i − Δ (Weyl), in the copy's units."""
+    n, d = ws.shape
+    u = tolerance.FACTOR * tolerance.eps(ws.dtype) * np.sqrt(n * d)
+    return u * (s1 + jnp.max(jnp.abs(wc)) + u * n * jnp.max(jnp.abs(ws)))
+
+
+def _spectral(sigma, delta, k):
+    """``Σ_{i ≥ k} max(σ̂_i − Δ, 0)²`` (σ̂ descending), a certified tail of the true σ's."""
+    lowered = jnp.maximum(sigma - delta, 0.0) ** 2
+    return jnp.sum(jnp.where(jnp.arange(sigma.shape[0]) >= k - 1, lowered, 0.0))
+
+
+def _basis(n: int, dtype):
+    """(n, n−1) orthonormal basis of ``1^⊥``: columns 2…n of the Householder map e₁ ↦ 1/√n."""
+    v = jnp.full((n,), -1.0 / np.sqrt(n), dtype).at[0].add(1.0)
+    h = jnp.eye(n, dtype=dtype) - 2.0 * jnp.outer(v, v) / jnp.dot(v, v)
+    return h[:, 1:]
+
+
+def _ky_fan(a, r):
+    """Sum of the ``r`` (traced) largest eigenvalues of the symmetric ``a``."""
+    lam = _linalg.eigvalsh(a)[::-1]
+    return jnp.sum(jnp.where(jnp.arange(lam.shape[0]) < r, lam, 0.0))
+
+
+def _fantope(m, r, bisections: int = 60):
+    """Frobenius projection of symmetric ``m`` onto ``{0 ⪯ X ⪯ I, tr X = r}``."""
+    lam, q = _linalg.eigh(m)
+
+    def trace_at(theta):
+        return jnp.sum(jnp.clip(lam - theta, 0.0, 1.0))
+
+    def step(_, bracket):
+        lo, hi = bracket
+        mid = 0.5 * (lo + hi)
+        big = trace_at(mid) > r
+        return jnp.where(big, mid, lo), jnp.where(big, hi, mid)
+
+    lo, hi = jax.lax.fori_loop(0, bisections, step, (lam[0] - 1.0, lam[-1]))
+    gamma = jnp.clip(lam - 0.5 * (lo + hi), 0.0, 1.0)
+    return (q * gamma[None, :]) @ q.T
+
+
+def _dual_bound(g, nmul, basis, k, gerr):
+    """``LB(N)`` for the normalised ``g`` less its allowance (``gerr ≥ ‖G − Ĝ‖`` terms)."""
+    n = g.shape[0]
+    a = basis.T @ (g + nmul) @ basis
+    a = 0.5 * (a + a.T)
+    lb = jnp.trace(g) - jnp.sum(nmul) / n - _ky_fan(a, k - 1)
+    scale = jnp.trace(g) + jnp.sum(nmul) / n + jnp.sqrt(jnp.sum((g + nmul) ** 2))
+    return lb - tolerance.FACTOR * tolerance.eps(g.dtype) * n * scale - gerr
+
+
+@functools.partial(jax.jit, static_argnames=("method", "max_iter"))
+def _lower_bound(w, k, tol, *, method: str, max_iter: int) -> FoldLowerBound:
+    n, d = w.shape
+    ws, wc, unit = _centred(w)
+    sigma = jnp.sort(_linalg.svdvals(wc))[::-1]
+    delta = _perturbation(ws, wc, sigma[0])
+    spectral = _spectral(sigma, delta, k)
+    zero_i, zero_f = jnp.zeros((), jnp.int32), jnp.zeros((), w.dtype)
+    if method == "spectral" or n == 1:
+        s = spectral * unit
+        return FoldLowerBound(s, s, s, zero_i, zero_f)
+
+    g = wc @ wc.T
+    tr = jnp.trace(g)
+    g = g / jnp.where(tr > 0, tr, 1.0)  # tr g = 1: step size independent of scale
+    # |tr G − tr Ĝ| ≤ rank·‖G − Ĝ‖₂ and |KyFan_{k−1} change| ≤ (k − 1)·‖G − Ĝ‖₂.
+    gerr = (min(n, d) + k - 1) * (2 * sigma[0] * delta + delta**2) / jnp.where(tr > 0, tr, 1.0)
+    basis = _basis(n, w.dtype)
+    ones = jnp.full((n, n), 1.0 / n, w.dtype)
+
+    def project(m):  # onto {Z = 11ᵀ/n + V X Vᵀ, X in the Fantope of rank k − 1}
+        x = _fantope(0.5 * (basis.T @ m @ basis + (basis.T @ m @ basis).T), k - 1)
+        return ones + basis @ x @ basis.T
+
+    def cond(state):
+        it, _, _, _, _, res = state
+        return (it < max_iter) & ((it == 0) | (res > tol))
+
+    def body(state):
+        it, y, u, rho, best, _ = state
+        z = project(y - u + g / rho)
+        y_new = jnp.maximum(z + u, 0.0)
+        u = u + z - y_new
+        primal = jnp.sqrt(jnp.sum((z - y_new) ** 2) / n)
+        dual = rho * jnp.sqrt(jnp.sum((y_new - y) ** 2) / n)
+        res = jnp.maximum(primal, dual)
+        # Every 10 steps (and the last): certify the current multiplier N = ρ·max(−U, 0).
+        check = (it % 10 == 9) | (it + 1 >= max_iter) | (res <= tol)
+        lb = jax.lax.cond(check, lambda: _dual_bound(g, rho * jnp.maximum(-u, 0.0), basis, k, gerr),
+                          lambda: -jnp.inf * jnp.ones((), w.dtype))
+        # Residual balancing (Boyd et al. 2011, §3.4.1); U is rescaled with ρ.
+        up, down = primal > 10.0 * dual, dual > 10.0 * primal
+        factor = jnp.where(up, 2.0, jnp.where(down, 0.5, 1.0)).astype(w.dtype)
+        return it + 1, y_new, u / factor, rho * factor, jnp.maximum(best, lb), res
+
+    y0 = project(jnp.zeros((n, n), w.dtype))
+    state = (zero_i, y0, jnp.zeros_like(g), jnp.asarray(1.0 / n, w.dtype),
+             -jnp.inf * jnp.ones((), w.dtype), jnp.asarray(jnp.inf, w.dtype))
+    it, _, _, _, best, res = jax.lax.while_loop(cond, body, state)
+    sdp = jnp.maximum(best, 0.0) * tr * unit
+    spectral = spectral * unit
+    return FoldLowerBound(jnp.maximum(sdp, spectral), spectral, sdp, it, res)
+
+
+def fold_lower_bound(w: Float[Array, "n d"], k, *, method: str = "spectral",
+                     max_iter: int = 500, tol: float = 1e-6) -> FoldLowerBound:
+    """A certified lower bound ``LB ≤ OPT_fold(k)`` (C4, C5; see the module docstring).
+
+    ``k`` is a runtime value: every ``k`` on one ``(n, d, dtype)`` and method reuses one
+    compiled program.
+
+    Args:
+      w: (n, d) floating weights, finite.
+      k: number of clusters, ``1 ≤ k ≤ n``.
+      method: ``"spectral"`` (one SVD, ``O(n d min(n, d))``) or ``"sdp"`` (Peng–Wei
+        relaxation by ADMM, one ``n×n`` eigendecomposition per iteration; the returned
+        ``bound`` is the better of the two).
+      max_iter: ADMM iteration cap (``method="sdp"``), a positive int.
+      tol: ADMM stops once both residuals (see :class:`FoldLowerBound`) are below ``tol`` (> 0).
+
+    Returns:
+      :class:`FoldLowerBound`, scalars of ``w``'s dtype.
+
+    Raises:
+      TypeError, ValueError: on bad ``w``, ``k``, ``method``, ``max_iter`` or ``tol``.
+    """
+    w = _checks.check_weights(w)
+    k = _checks.check_k(k, w.shape[0])
+    if method not in METHODS:
+        raise ValueError(f"method must be one of {METHODS}; got {method!r}.")
+    if isinstance(max_iter, bool) or not isinstance(max_iter, int | np.integer) or max_iter < 1:
+        raise ValueError(f"max_iter must be a positive integer; got {max_iter!r}.")
+    if isinstance(tol, bool) or not isinstance(tol, int | float) or not tol > 0:
+        raise ValueError(f"tol must be a positive float; got {tol!r}.")
+    return _lower_bound(w, jnp.asarray(k, jnp.int32), jnp.asarray(tol, w.dtype),
+                        method=method, max_iter=int(max_iter))
