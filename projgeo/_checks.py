@@ -30,8 +30,50 @@ def _dtype_of(x, name: str) -> np.dtype:
         raise TypeError(f"{name} must be an array; got {type(x).__name__}.") from e
 
 
+def is_float(dtype) -> bool:
+    """True for float16, bfloat16, float32, float64 (``kind`` of bfloat16 is ``"V"``)."""
+    return jnp.issubdtype(dtype, jnp.floating)
+
+
+def x64_enabled() -> bool:
+    return bool(jax.config.jax_enable_x64)
+
+
+def _check_fits_float32(host: np.ndarray, name: str) -> None:
+    """float64 input with x64 off becomes float32: refuse values that conversion would destroy.
+
+    Overflow (|w| > 3.4e38 → inf) or a whole matrix below float32's normal range (→ 0)
+    would silently change the answer; every other float64 input is rounded to float32 (what
+    JAX does) and the result is computed in float32.
+    """
+    if host.size == 0 or not np.all(np.isfinite(host)):
+        return
+    big = float(np.max(np.abs(host)))
+    f32 = np.finfo(np.float32)
+    fmax, tiny = float(f32.max), float(f32.tiny)
+    if big > fmax or 0 < big < tiny:
+        raise ValueError(
+            f"{name} is float64 with max |{name}| = {big:.3g}, outside float32's range "
+            f"[{tiny:.3g}, {fmax:.3g}], and jax_enable_x64 is off, so JAX would turn "
+            f"it into {'inf' if big > fmax else 'zeros'}. Enable float64 with "
+            f"jax.config.update('jax_enable_x64', True), or rescale {name}."
+        )
+
+
+def as_float_array(w, name: str = "w") -> jax.Array:
+    """``jnp.asarray(w)`` for floating ``w``, refusing float64 values that x64-off would destroy."""
+    dtype = _dtype_of(w, name)
+    if dtype == np.float64 and not x64_enabled() and is_concrete(w):
+        _check_fits_float32(np.asarray(w), name)
+    return jnp.asarray(w)
+
+
 def check_weights(w, name: str = "w") -> jax.Array:
     """Return ``w`` as a JAX array after checking it is ``WEIGHTS_FORM`` and finite.
+
+    float16, bfloat16, float32 and float64 are accepted; float64 with ``jax_enable_x64`` off
+    is rounded to float32 (JAX's rule), and refused with a ValueError if its magnitude is
+    outside float32's range (it would become inf or zeros).
 
     Raises:
       TypeError: if ``w`` is not floating point (integer, bool and complex are refused:
@@ -39,12 +81,12 @@ def check_weights(w, name: str = "w") -> jax.Array:
       ValueError: if ``w`` is not 2-D, is empty, or contains NaN or Inf.
     """
     dtype = _dtype_of(w, name)
-    if dtype.kind != "f":
+    if not is_float(dtype):
         raise TypeError(
             f"{name} must be {WEIGHTS_FORM}; got dtype {dtype}. "
             f"Convert explicitly, e.g. {name}.astype(float)."
         )
-    w = jnp.asarray(w)
+    w = as_float_array(w, name)
     if w.ndim != 2:
         raise ValueError(f"{name} must be {WEIGHTS_FORM}; got shape {tuple(w.shape)}.")
     if w.shape[0] < 1 or w.shape[1] < 1:
@@ -78,10 +120,12 @@ def check_labels(labels, n: int, k: int, *, allow_empty: bool = False, name: str
     dtype = _dtype_of(labels, name)
     if dtype.kind not in "iu":
         raise TypeError(f"{name} must be {LABELS_FORM}; got dtype {dtype}.")
-    labels = jnp.asarray(labels)
-    if labels.shape != (n,):
-        raise ValueError(f"{name} must be {LABELS_FORM} with n = {n}; got shape {labels.shape}.")
+    if np.shape(labels) != (n,):
+        raise ValueError(
+            f"{name} must be {LABELS_FORM} with n = {n}; got shape {np.shape(labels)}.")
     if is_concrete(labels):
+        # Range-check the values as given, before any conversion: int64 values outside the
+        # int32 range would otherwise wrap (2**32 → 0) and pass.
         host = np.asarray(labels)
         if host.min() < 0 or host.max() >= k:
             raise ValueError(
@@ -95,7 +139,8 @@ def check_labels(labels, n: int, k: int, *, allow_empty: bool = False, name: str
                     f"{name} leaves cluster(s) {empty[:10].tolist()} empty; a partition into "
                     f"k = {k} clusters needs every cluster in [0, {k}) to hold a row."
                 )
-    return labels.astype(jnp.int32)
+        return jnp.asarray(host.astype(np.int32))
+    return jnp.asarray(labels).astype(jnp.int32)
 
 
 def check_keep(keep, n: int, name: str = "keep"):
@@ -103,18 +148,21 @@ def check_keep(keep, n: int, name: str = "keep"):
     dtype = _dtype_of(keep, name)
     if dtype.kind not in "iu":
         raise TypeError(f"{name} must be {KEEP_FORM}; got dtype {dtype}.")
-    keep = jnp.asarray(keep)
-    if keep.ndim != 1 or not 1 <= keep.shape[0] <= n:
+    shape = np.shape(keep)
+    if len(shape) != 1 or not 1 <= shape[0] <= n:
         raise ValueError(
-            f"{name} must be {KEEP_FORM} with 1 ≤ len ≤ n = {n}; got shape {keep.shape}."
+            f"{name} must be {KEEP_FORM} with 1 ≤ len ≤ n = {n}; got shape {shape}."
         )
     if is_concrete(keep):
-        host = np.asarray(keep)
+        host = np.asarray(keep)  # checked before conversion: int64 must not wrap to int32
         if host.min() < 0 or host.max() >= n:
-            raise ValueError(f"{name} must be {KEEP_FORM} with n = {n}; got values outside.")
+            raise ValueError(
+                f"{name} must be {KEEP_FORM} with n = {n}; got values outside it, in "
+                f"[{host.min()}, {host.max()}].")
         if np.unique(host).size != host.size:
             raise ValueError(f"{name} must be {KEEP_FORM}; got repeated indices.")
-    return jnp.sort(keep).astype(jnp.int32)
+        return jnp.asarray(np.sort(host).astype(np.int32))
+    return jnp.sort(jnp.asarray(keep)).astype(jnp.int32)
 
 
 def check_same_rows(w, n: int, name: str = "w") -> None:

@@ -15,35 +15,48 @@ from __future__ import annotations
 import jax.numpy as jnp
 from jaxtyping import Array, Float, Scalar
 
-from projgeo import _checks
+from projgeo import _checks, _scale
 from projgeo.projectors import FoldProjector, PruneProjector
 
 
+def _check_projector(p, cls, fn: str) -> None:
+    if not isinstance(p, cls):
+        hint = {"prune_error": " (for a FoldProjector use fold_error)",
+                "fold_error": " (for a PruneProjector use prune_error)"}.get(fn, "")
+        raise TypeError(f"{fn}: p must be a {cls.__name__}{hint}; got {type(p).__name__}.")
+
+
 def _weights_for(w, p) -> Array:
+    if not isinstance(p, PruneProjector | FoldProjector):
+        raise TypeError(f"p must be a PruneProjector or FoldProjector; got {type(p).__name__}.")
     w = _checks.check_weights(w)
     _checks.check_same_rows(w, p.n)
     return w
 
 
+def _sq_sum(r, e) -> Scalar:
+    """``||r||_F² · 2^{2e}`` for a residual ``r`` of the copy scaled by ``2^{-e}``."""
+    return _scale.unscale(jnp.sum(r * r), e, 2)
+
+
 def projection_error(w: Float[Array, "n d"], p: PruneProjector | FoldProjector) -> Scalar:
     """Generic ``||(I − P) W||_F² = ||W − P W||_F²`` through ``p.apply`` (C2)."""
-    w = _weights_for(w, p)
-    r = w - p.apply(w)
-    return jnp.sum(r * r)
+    w, e = _scale.scaled(_weights_for(w, p))
+    return _sq_sum(w - p.apply(w), e)
 
 
 def prune_error(w: Float[Array, "n d"], p: PruneProjector) -> Scalar:
     """``E_prune(S) = Σ_{i∉S} ||w_i||²``: the energy of the pruned rows (C2)."""
-    w = _weights_for(w, p)
-    sq = jnp.sum(w * w, axis=1)
-    return jnp.sum(jnp.where(p.mask(), jnp.zeros((), w.dtype), sq))
+    _check_projector(p, PruneProjector, "prune_error")
+    w, e = _scale.scaled(_weights_for(w, p))
+    return _sq_sum(jnp.where(p.mask()[:, None], jnp.zeros((), w.dtype), w), e)
 
 
 def fold_error(w: Float[Array, "n d"], p: FoldProjector) -> Scalar:
     """``E_fold(π) = Σ_j Σ_{i∈G_j} ||w_i − μ_j||²``, the k-means inertia of ``π`` (C2)."""
-    w = _weights_for(w, p)
-    r = w - p.compress(w)[p.labels]
-    return jnp.sum(r * r)
+    _check_projector(p, FoldProjector, "fold_error")
+    w, e = _scale.scaled(_weights_for(w, p))
+    return _sq_sum(w - p.compress(w)[p.labels], e)
 
 
 def pruning_partition(p: PruneProjector) -> FoldProjector:
@@ -54,6 +67,7 @@ def pruning_partition(p: PruneProjector) -> FoldProjector:
     Raises:
       ValueError: if ``k = n`` (no pruned row, so ``π_S`` would have an empty cluster).
     """
+    _check_projector(p, PruneProjector, "pruning_partition")
     k, n = p.rank, p.n
     if k >= n:
         raise ValueError(f"pruning_partition needs k < n; got k = {k}, n = {n}.")
@@ -63,6 +77,7 @@ def pruning_partition(p: PruneProjector) -> FoldProjector:
 
 def pruned_mean(w: Float[Array, "n d"], p: PruneProjector) -> Float[Array, " d"]:
     """``μ``: the mean of the pruned rows (requires ``k < n``)."""
+    _check_projector(p, PruneProjector, "pruned_mean")
     w = _weights_for(w, p)
     if p.rank >= p.n:
         raise ValueError(f"pruned_mean needs k < n; got k = {p.rank}, n = {p.n}.")
@@ -72,5 +87,5 @@ def pruned_mean(w: Float[Array, "n d"], p: PruneProjector) -> Float[Array, " d"]
 
 def c3_gain(w: Float[Array, "n d"], p: PruneProjector) -> Scalar:
     """``(n − k)·||μ||²``, the amount by which ``π_S`` beats pruning (C3)."""
-    mu = pruned_mean(w, p)
-    return (p.n - p.rank) * jnp.sum(mu * mu)
+    mu, e = _scale.scaled(pruned_mean(w, p))
+    return (p.n - p.rank) * _sq_sum(mu, e)

@@ -175,7 +175,14 @@ def _bucket(b: int) -> int:
 
 def _as_batch(w, name: str = "w"):
     """(…, n, d) floating, finite → (B, n, d) numpy, and the leading shape."""
-    arr = np.asarray(w)
+    if isinstance(w, jax.core.Tracer):
+        raise TypeError(f"{name}: the exact solvers run on the host and cannot be traced "
+                        "under jit/vmap/grad; call them on concrete arrays.")
+    try:
+        arr = np.asarray(w)
+    except (TypeError, ValueError) as e:
+        raise TypeError(f"{name} must be a floating (n, d) or (batch, n, d) array; got "
+                        f"{type(w).__name__}.") from e
     if arr.dtype.kind != "f":
         raise TypeError(f"{name} must be a floating (n, d) or (batch, n, d) array; got dtype "
                         f"{arr.dtype}. Convert explicitly, e.g. {name}.astype(float).")
@@ -225,13 +232,26 @@ def _best_indices(grams: np.ndarray, lab, rank) -> np.ndarray:
     return arg
 
 
-def _exact(w, ks: tuple[int, ...]):
-    ws, lead = _as_batch(w)
+def _pow2_scaled(ws: np.ndarray):
+    """Each matrix of ``ws`` divided by the power of two of its largest entry (exact), and
+    the exponents: Gram entries and squared sums then neither under- nor overflow."""
+    big = np.max(np.abs(ws), axis=(1, 2))
+    e = np.where(big > 0, np.frexp(big)[1], 0)
+    return np.ldexp(ws, -e[:, None, None]).astype(ws.dtype), e
+
+
+def _unscale_sq(x: np.ndarray, e: np.ndarray, dtype) -> np.ndarray:
+    """``x · 2^{2e}`` (a squared quantity of the scaled copy back to the input's scale);
+    inf where the true value exceeds ``dtype``'s range."""
+    with np.errstate(over="ignore"):
+        return np.ldexp(x, 2 * e).astype(dtype)
+
+
+def _exact(ws, lead, ks: tuple[int, ...]):
     nb, n, _ = ws.shape
-    _check_n(n)
-    for k in ks:
-        _checks.check_k(k, n)
     lab, rank, plain = _padded(n, ks)
+    raw = ws
+    ws, e = _pow2_scaled(ws)
     wc = ws - ws.mean(axis=1, keepdims=True)
     grams = np.zeros((nb, MAX_N, MAX_N), ws.dtype)
     grams[:, :n, :n] = wc @ np.swapaxes(wc, 1, 2)
@@ -239,7 +259,8 @@ def _exact(w, ks: tuple[int, ...]):
                           for b in range(0, nb, BATCH)], axis=1)
     sel = arg[list(ks)].T  # (B, len(ks)) indices into the padded list = into ``plain``
     labels = plain[sel].astype(np.int32)  # (B, len(ks), n)
-    return labels, inertia_of(ws, labels), lead
+    inertia = _unscale_sq(inertia_of(ws, labels), e[:, None], raw.dtype)
+    return labels, inertia, lead
 
 
 def exact_fold(w: Float[Array, "... n d"], k: int) -> ExactFold:
@@ -257,8 +278,9 @@ def exact_fold(w: Float[Array, "... n d"], k: int) -> ExactFold:
     Raises:
       TypeError, ValueError: on bad ``w`` or ``k``, or ``n > MAX_N``.
     """
-    labels, inertia, lead = _exact(w, (_checks.check_k(k, np.shape(w)[-2]),))
-    n = labels.shape[-1]
+    ws, lead = _as_batch(w)
+    n = _check_n(ws.shape[1])
+    labels, inertia, lead = _exact(ws, lead, (_checks.check_k(k, n),))
     return ExactFold(jnp.asarray(labels[:, 0].reshape(lead + (n,))),
                      jnp.asarray(inertia[:, 0].reshape(lead)))
 
@@ -275,8 +297,9 @@ def exact_fold_path(w: Float[Array, "... n d"]) -> ExactPath:
     Raises:
       TypeError, ValueError: on bad ``w`` or ``n > MAX_N``.
     """
-    n = _check_n(np.shape(w)[-2])
-    labels, inertia, lead = _exact(w, tuple(range(1, n + 1)))
+    ws, lead = _as_batch(w)
+    n = _check_n(ws.shape[1])
+    labels, inertia, lead = _exact(ws, lead, tuple(range(1, n + 1)))
     return ExactPath(jnp.asarray(labels.reshape(lead + (n, n))),
                      jnp.asarray(inertia.reshape(lead + (n,))))
 
@@ -296,10 +319,12 @@ def exact_prune_path(w: Float[Array, "... n d"]) -> Float[Array, "... n"]:
       last entry (k = n) is 0.
     """
     ws, lead = _as_batch(w)
+    dtype = ws.dtype
+    ws, e = _pow2_scaled(ws)
     energy = np.sort(np.sum(ws * ws, axis=2), axis=1)  # ascending
     n = ws.shape[1]
     csum = np.concatenate([np.zeros((len(ws), 1), ws.dtype), np.cumsum(energy, axis=1)], axis=1)
-    path = csum[:, n - np.arange(1, n + 1)]
+    path = _unscale_sq(csum[:, n - np.arange(1, n + 1)], e[:, None], dtype)
     return jnp.asarray(path.reshape(lead + (n,)))
 
 
@@ -309,5 +334,5 @@ def exact_prune(w: Float[Array, "... n d"], k: int) -> Float[Array, "..."]:
     Raises:
       TypeError, ValueError: on bad ``w`` or ``k``.
     """
-    k = _checks.check_k(k, np.shape(w)[-2])
+    k = _checks.check_k(k, _as_batch(w)[0].shape[1])
     return exact_prune_path(w)[..., k - 1]

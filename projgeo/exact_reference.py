@@ -19,7 +19,15 @@ import numpy as np
 from jaxtyping import Array, Float
 
 from projgeo import _checks
-from projgeo.exact import ExactFold, ExactPath, _as_batch, _check_n, inertia_of
+from projgeo.exact import (
+    ExactFold,
+    ExactPath,
+    _as_batch,
+    _check_n,
+    _pow2_scaled,
+    _unscale_sq,
+    inertia_of,
+)
 
 #: Largest n for :func:`brute_force_fold` (k^n labelings).
 MAX_BRUTE_N = 6
@@ -39,8 +47,10 @@ def brute_force_fold(w: Float[Array, "... n d"], k: int) -> ExactFold:
     all_labels = np.array(list(itertools.product(range(k), repeat=n)), np.int32).reshape(-1, n)
     onto = np.array([len(set(r)) == k for r in all_labels.tolist()])
     cand = all_labels[onto]
-    inertia = inertia_of(ws, cand)
-    best = np.argmin(inertia, axis=1)
+    scaled, e = _pow2_scaled(ws)
+    small = inertia_of(scaled, cand)  # on the scaled copy: no under/overflow, exact order
+    best = np.argmin(small, axis=1)
+    inertia = _unscale_sq(small, e[:, None], ws.dtype)
     return ExactFold(jnp.asarray(cand[best].reshape(lead + (n,))),
                      jnp.asarray(inertia[np.arange(len(ws)), best].reshape(lead)))
 
@@ -67,7 +77,8 @@ def fold_1d_path(w: Float[Array, "n 1"]) -> ExactPath:
         raise ValueError(f"fold_1d_path needs one column, w of shape (n, 1); got {w.shape}.")
     n = w.shape[0]
     order = np.argsort(w[:, 0], kind="stable")
-    x = w[order, 0]
+    scaled, e = _pow2_scaled(w[None])
+    x = scaled[0, order, 0]
     x = x - x.mean()  # centring keeps the prefix-sum SSE below from cancelling
     s1 = np.concatenate([[0.0], np.cumsum(x)])
     s2 = np.concatenate([[0.0], np.cumsum(x * x)])
@@ -89,5 +100,5 @@ def fold_1d_path(w: Float[Array, "n 1"]) -> ExactPath:
             i0 = cut[c, j]
             labels[m - 1, order[i0:j]] = c - 1
             j = i0
-    inertia = inertia_of(w[None], labels[None])[0]
+    inertia = _unscale_sq(inertia_of(scaled, labels[None])[0], e[0], w.dtype)
     return ExactPath(jnp.asarray(labels), jnp.asarray(inertia))

@@ -13,7 +13,7 @@ import jax
 import jax.numpy as jnp
 from jaxtyping import Array, Float
 
-from projgeo import _checks
+from projgeo import _checks, _scale
 from projgeo.projectors import PruneProjector
 
 NORMS = ("l2", "l1")
@@ -26,23 +26,35 @@ def _check_norm(norm: str) -> str:
 
 
 def row_scores(w: Float[Array, "n d"], *, norm: str = "l2") -> Float[Array, " n"]:
-    """Per-row pruning score: ``||w_i||_2²`` (``"l2"``, same order as the norm) or ``||w_i||_1``."""
+    """Per-row pruning score: ``||w_i||_2²`` (``"l2"``, same order as the norm) or ``||w_i||_1``.
+
+    Computed on a rescaled copy (:mod:`projgeo._scale`), so a score is correct whenever it is
+    representable in the dtype of ``w``; scores below (above) its range are 0 (inf). Ranking
+    (:func:`magnitude_prune`) does not go through these values and is exact for any finite rows.
+    """
     _check_norm(norm)
     w = _checks.check_weights(w)
-    return jnp.sum(w * w, axis=1) if norm == "l2" else jnp.sum(jnp.abs(w), axis=1)
+    big, f = _scale.row_norm_key(w, norm)
+    return jnp.ldexp(f, jnp.maximum(big, -(2**20))).astype(w.dtype)
 
 
-@functools.partial(jax.jit, static_argnames=("k",))
-def _top_k_rows(scores: Float[Array, " n"], k: int):
-    # lax.top_k returns equal scores lower index first: ties go to the earlier row.
-    _, idx = jax.lax.top_k(scores, k)
-    return jnp.sort(idx).astype(jnp.int32)
+@functools.partial(jax.jit, static_argnames=("k", "norm"))
+def _top_k_rows(w: Float[Array, "n d"], k: int, norm: str):
+    # Sort by (exponent, mantissa) of the score, descending, then by row index ascending:
+    # ties go to the earlier row; no squared norm is formed, so none under- or overflows.
+    big, f = _scale.row_norm_key(w, norm)
+    idx = jnp.arange(w.shape[0], dtype=jnp.int32)
+    _, _, order = jax.lax.sort((-big, -f, idx), num_keys=3)
+    return jnp.sort(order[:k])
 
 
 def magnitude_prune(w: Float[Array, "n d"], k: int, *, norm: str = "l2") -> PruneProjector:
     """Magnitude pruning ``S*``: keep the k rows of largest score (C2).
 
-    Ties are broken deterministically in favour of the lower row index.
+    Ties are broken deterministically in favour of the lower row index. Rows are ranked by
+    the exponent and mantissa of their scores (:func:`projgeo._scale.row_norm_key`), so the
+    ranking is exact for any finite rows: 1e-20 rows in float32, or float16 rows of 300 whose
+    squares (9e4) would overflow.
 
     Args:
       w: (n, d) floating weights, one row per output channel.
@@ -57,4 +69,4 @@ def magnitude_prune(w: Float[Array, "n d"], k: int, *, norm: str = "l2") -> Prun
     """
     w = _checks.check_weights(w)
     k = _checks.check_k(k, w.shape[0])
-    return PruneProjector(_top_k_rows(row_scores(w, norm=norm), k), w.shape[0])
+    return PruneProjector(_top_k_rows(w, k, _check_norm(norm)), w.shape[0])

@@ -41,7 +41,7 @@ import jax
 import jax.numpy as jnp
 from jaxtyping import Array, Float, Scalar
 
-from projgeo import _checks, _linalg
+from projgeo import _checks, _linalg, _scale
 from projgeo.tolerance import FACTOR
 
 #: ``min(n, d)`` at or below which the SVD gives the spectral norm exactly.
@@ -65,12 +65,6 @@ class SpectralNorm(NamedTuple):
 def _rho(a) -> float:
     n, d = a.shape
     return FACTOR * float(jnp.finfo(a.dtype).eps) * math.sqrt(n * d)
-
-
-def _exact(a):
-    s = _linalg.norm2(a)
-    rho = _rho(a)
-    return SpectralNorm(s * (1.0 + rho), s * (1.0 - rho))
 
 
 def _power_lower(a, iters: int):
@@ -109,22 +103,47 @@ def schatten_upper(a: Float[Array, "n d"], squarings: int = 5) -> Scalar:
     return jnp.where(s0 > 0, m * jnp.exp(logc / 2.0 ** (squarings + 1)), 0.0)
 
 
-def guaranteed_upper(a: Float[Array, "n d"], squarings: int = 5) -> Scalar:
-    """``min(||A||_F, (||A||_1 ||A||_∞)^{1/2}, ||A||_{S_{4q}})``, inflated for rounding."""
+def guaranteed_upper(a: Float[Array, "n d"], squarings: int = 5, *, rho=None) -> Scalar:
+    """``min(||A||_F, (||A||_1 ||A||_∞)^{1/2}, ||A||_{S_{4q}})``, inflated for rounding.
+
+    ``rho`` (default: from ``a``'s shape and dtype) is the relative rounding unit ``ρ``.
+    """
+    a, e = _scale.scaled(a)
+    rho = _rho(a) if rho is None else rho
     fro = jnp.linalg.norm(a)
     holder = jnp.sqrt(jnp.max(jnp.sum(jnp.abs(a), axis=0)) * jnp.max(jnp.sum(jnp.abs(a), axis=1)))
     up = jnp.minimum(fro, holder)
     if min(a.shape) <= GRAM_MAX:
         up = jnp.minimum(up, schatten_upper(a, squarings))
-    return up * (1.0 + (squarings + 1) * _rho(a))
+    return _scale.unscale(up * (1.0 + (squarings + 1) * rho), e)
+
+
+def _round_out(x, dtype, direction):
+    """``x`` cast to ``dtype``, rounded towards ``direction`` (±inf) so a bound stays a bound."""
+    y = x.astype(dtype)
+    off = y.astype(x.dtype) < x if direction > 0 else y.astype(x.dtype) > x
+    return jnp.where(off, jnp.nextafter(y, jnp.asarray(direction * jnp.inf, dtype)), y)
 
 
 @functools.partial(jax.jit, static_argnames=("exact_max", "iters", "squarings"))
 def _spectral(a, *, exact_max, iters, squarings):
+    dtype = a.dtype
+    # Half precision has no LAPACK kernels and overflows at 65504: compute in float32 (exact
+    # upcast), then round the bracket outwards. Every path works on a copy scaled by a power
+    # of two (exact), so Gram matrices, squared sums and power iterates neither underflow
+    # (1e-20 entries in float32) nor overflow (1e9 entries of a 600×600 float32 matrix).
+    a_s, e = _scale.scaled(a.astype(_scale.compute_dtype(dtype)))
+    rho = _rho(a_s)  # float32 arithmetic on the exact upcast of half-precision input
     if min(a.shape) <= exact_max:
-        return _exact(a)
-    upper = guaranteed_upper(a, squarings)
-    return SpectralNorm(upper, jnp.minimum(_power_lower(a, iters) * (1.0 - _rho(a)), upper))
+        s = _linalg.norm2(a_s)
+        upper, lower = s * (1.0 + rho), s * (1.0 - rho)
+    else:
+        upper = guaranteed_upper(a_s, squarings, rho=rho)
+        lower = jnp.minimum(_power_lower(a_s, iters) * (1.0 - rho), upper)
+    upper, lower = _scale.unscale(upper, e), _scale.unscale(lower, e)
+    if upper.dtype != dtype:
+        upper, lower = _round_out(upper, dtype, 1), _round_out(lower, dtype, -1)
+    return SpectralNorm(upper, lower)
 
 
 def spectral_norm(a: Float[Array, "n d"], *, exact_max: int = EXACT_MAX, iters: int = 64,
@@ -138,7 +157,9 @@ def spectral_norm(a: Float[Array, "n d"], *, exact_max: int = EXACT_MAX, iters: 
       squarings: ``m`` of the Schatten certificate (large path).
 
     Returns:
-      A :class:`SpectralNorm` ``(upper, lower)``, dtype of ``a``.
+      A :class:`SpectralNorm` ``(upper, lower)``, dtype of ``a``. Computed on a copy of ``a``
+      scaled by a power of two (exact), so the bracket is right at any finite scale;
+      float16/bfloat16 input is computed in float32 and the bracket rounded outwards.
 
     Raises:
       TypeError, ValueError: if ``a`` is not a finite 2-D float array, or options are negative.

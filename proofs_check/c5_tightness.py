@@ -14,6 +14,9 @@ violated only if no counterexample is found. Reported in ``details``:
   for larger n an upper bound (the best fold we have at rank k, certified or k-means++,
   against ``OPT_prune(k)``); with the typical (median) and largest loss relative to
   ``||W||_F²``. These are the data for a figure, not checks;
+* **certified rates** at n ≥ 50 (standard and thorough budgets): how often folding at rank
+  k certifiably loses (``LB(OPT_fold(k)) > OPT_prune(k)``, SDP lower bound), certifiably wins
+  (a fold below ``OPT_prune(k)``) or is undecided (:mod:`proofs_check._c5_certified`);
 * **C3 strictness**: ``E_fold(π_{S*}) < E_prune(S*)`` exactly iff the pruned rows do not
   sum to zero, on integer matrices in exact rationals.
 """
@@ -26,7 +29,7 @@ import numpy as np
 
 from projgeo import exact as ex
 from projgeo.tolerance import tolerance
-from proofs_check import _instances
+from proofs_check import _c5_certified, _instances
 from proofs_check._shrink import exact_opt, loss_rank, shrink
 from proofs_check.c3_pruning_partition import exact_terms
 from proofs_check.frame import Claim, Context, Tally
@@ -204,6 +207,7 @@ def check(ctx: Context) -> Tally:
     two = _check_two_by_two(tally)
     c3 = _check_c3_strict(ctx, tally)
     large = _large_rates(ctx)
+    certified = _c5_certified.certified_rates(ctx)
     ctx.progress.update(1, 1, "done")
     tally.details = {
         "counterexamples_found": len(found),
@@ -212,6 +216,8 @@ def check(ctx: Context) -> Tally:
         "exact_loss_rates": {"pairs": n_pairs, "losses": n_lost,
                              "by_shape_family_ratio": rates},
         "larger_n_loss_rate_upper_bounds_by_shape_family_ratio": large,
+        "certified_loss_win_undecided_rates_by_shape_family_ratio": (
+            certified or "standard and thorough budgets only (an SDP bound per instance)"),
         "c3_strictness": c3,
         "families": list(_instances.NAMES),
     }
