@@ -1,7 +1,10 @@
 """projgeo: pruning and folding as orthogonal projections (arXiv 2602.18116).
 
-The whole public API on one screen; THEORY.md names the claims (C1–C8).
+The whole public API on one screen; docs/theory.md states the claims (C1–C8).
 """
+
+from importlib.metadata import PackageNotFoundError
+from importlib.metadata import version as _version
 
 from projgeo import (
     activations,
@@ -43,7 +46,13 @@ from projgeo.projectors import FoldProjector, PruneProjector, fold_projector, pr
 from projgeo.pruning import magnitude_prune, row_scores
 from projgeo.spectral import SpectralNorm, spectral_norm
 
+try:
+    __version__ = _version("projgeo")
+except PackageNotFoundError:  # a source tree that was never installed
+    __version__ = "0.0.0+unknown"
+
 __all__ = [
+    "__version__",
     "ACTIVATIONS",
     "Activation",
     "CertifiedFold",
