@@ -173,7 +173,8 @@ def _lower_bound(w, k, tol, *, method: str, max_iter: int) -> FoldLowerBound:
     ones = jnp.full((n, n), 1.0 / n, w.dtype)
 
     def project(m):  # onto {Z = 11ᵀ/n + V X Vᵀ, X in the Fantope of rank k − 1}
-        x = _fantope(0.5 * (basis.T @ m @ basis + (basis.T @ m @ basis).T), k - 1)
+        t = basis.T @ m @ basis
+        x = _fantope(0.5 * (t + t.T), k - 1)
         return ones + basis @ x @ basis.T
 
     def cond(state):
