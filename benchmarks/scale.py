@@ -7,6 +7,7 @@
 from __future__ import annotations
 
 import json
+import math
 import resource
 import sys
 import time
@@ -22,8 +23,10 @@ def measure(n: int, d: int, k: int, options: dict) -> dict:
     w = jax.block_until_ready(families.sample("low_rank", jax.random.key(0), n, d, jnp.float32))
     rss_data = _rss_bytes()
     opts = {"max_iter": 300, "refine_iter": 1000, "split_merge_iter": 16, **options}
-    static = dict(k=k, n_local_trials=2, seeding="bisect", warm=False, **opts)
-    args = (w, jnp.zeros(n, jnp.int32), jax.random.key(1), jnp.asarray(0.0, w.dtype))
+    cap = km.capacity(n, k)
+    static = dict(cap=cap, n_local_trials=2 + int(math.log(cap)), seeding="bisect", warm=False)
+    args = (w, jnp.zeros(n, jnp.int32), jax.random.key(1), jnp.int32(k),
+            km.options(**opts, dtype=w.dtype))
     t0 = time.perf_counter()
     compiled = km._fold_kernel.lower(*args, **static).compile()
     t_compile = time.perf_counter() - t0

@@ -1,7 +1,9 @@
 """Shared k-means kernels: cluster sizes, means, inertia, distances, empty-cluster repair.
 
-Unvalidated, with a static ``k``, so that they jit and vmap; :mod:`projgeo.kmeans`
-validates at the public boundary. Distances go through matrix products,
+Unvalidated, with a static *capacity* ``cap`` (array shapes) and, where it matters, a
+traced number of clusters ``k ≤ cap``: clusters ``k…cap−1`` are empty, never chosen, and
+contribute nothing, so one compiled program serves every ``k`` of its capacity bucket.
+:mod:`projgeo.kmeans` validates at the public boundary. Distances go through matrix products,
 ``||x||² − 2 x·μ + ||μ||²``, and only ever choose candidates: every quantity that decides
 whether a move is made is recomputed from differences ``x − μ``.
 """
@@ -69,25 +71,37 @@ def changed_clusters(old, new, k: int):
     return hit[:k]
 
 
-def fill_empty(w, labels, k: int):
-    """Give every empty cluster one row, never increasing the inertia.
+def valid_clusters(cap: int, k=None):
+    """(cap,) bool: the clusters in use, ``j < k`` (all of them when ``k`` is None)."""
+    return jnp.arange(cap) < (cap if k is None else k)
+
+
+def masked_dists(w, sq_w, mu, k=None):
+    """(n, cap) squared distances to ``mu``; +inf for the unused clusters ``j ≥ k``."""
+    d2 = sq_dists(w, sq_w, mu)
+    return d2 if k is None else jnp.where(valid_clusters(mu.shape[0], k)[None, :], d2, jnp.inf)
+
+
+def fill_empty(w, labels, cap: int, k=None):
+    """Give every empty cluster ``j < k`` one row, never increasing the inertia.
 
     The row moved is the one farthest from its mean among clusters with two or more rows;
     moving it out alone lowers the inertia by ``n_a/(n_a−1)·||x−μ_a||²``.
     """
-    own = row_costs(w, means(w, labels, k), labels)
+    own = row_costs(w, means(w, labels, cap), labels)
+    valid = valid_clusters(cap, k)
 
     def cond(state):
         _, sizes, _ = state
-        return jnp.any(sizes == 0)
+        return jnp.any((sizes == 0) & valid)
 
     def body(state):
         labels, sizes, own = state
-        b = jnp.argmax(sizes == 0)
+        b = jnp.argmax((sizes == 0) & valid)
         movable = sizes[labels] >= 2
         i = jnp.argmax(jnp.where(movable, own, -1.0))
         sizes = sizes.at[labels[i]].add(-1).at[b].add(1)
         return labels.at[i].set(b.astype(jnp.int32)), sizes, own.at[i].set(-1.0)
 
-    labels, _, _ = jax.lax.while_loop(cond, body, (labels, counts(labels, k), own))
+    labels, _, _ = jax.lax.while_loop(cond, body, (labels, counts(labels, cap), own))
     return labels

@@ -3,36 +3,46 @@
 The rank-distance-one theorem (THEORY.md C4) reads
 ``OPT_fold(k+1) ≤ E_fold(π_{S*}) ≤ OPT_prune(k)``. Its proof is constructive: the
 pruning-induced partition ``π_{S*}`` (every kept row alone, all pruned rows in one
-cluster, C3) has ``E_fold(π_{S*}) = E_prune(S*) − (n−k)·||μ||² ≤ E_prune(S*)``. Any
-refinement that never increases the inertia keeps that bound. :func:`certified_fold`
-starts k-means at ``π_{S*}`` and refines with Lloyd and Hartigan steps, which
-:func:`projgeo.fold` accepts only when they do not raise the inertia; a final guard
-scores the refined partition with the same function as ``π_{S*}`` (:func:`fold_error`)
-and returns ``π_{S*}`` itself should the refined one score higher: the k-means kernel's own
-inertia can differ from ``fold_error`` in the last bit, and an equal-inertia Lloyd step
-(a tie) can land one ulp above. Hence, bitwise as computed,
+cluster, C3) has ``E_fold(π_{S*}) = E_prune(S*) − (n−k)·||μ||² ≤ E_prune(S*)``, and any
+refinement that never increases the inertia keeps that bound.
 
-    result.inertia ≤ start_error,        start_error = E_prune(S*) − (n−k)·||μ||²,
+:func:`certified_fold` is one jitted program (``k`` traced, the capacity rule of
+:func:`projgeo.fold`) with three routes, best first:
 
-and ``start_error ≤ prune_error = OPT_prune(k)`` holds exactly in real arithmetic (C3), in
-floating point up to the tolerance rule of :mod:`projgeo.tolerance`. A heuristic k-means
-from its own initialisation gives no such promise (C4(iii)).
+1. ``"default"``: the default fold at k+1 (bisecting seeding, Lloyd, Hartigan,
+   split–merge), kept if its inertia is ≤ ``OPT_prune(k)`` as computed. On trained-like
+   layers it usually is, and it is often below ``E_fold(π_{S*})``.
+2. ``"warm_start"``: only otherwise (``lax.cond``), the same solver started at ``π_{S*}``;
+   every phase keeps a step only if the recomputed inertia does not rise, so it ends at or
+   below ``E_fold(π_{S*})``. The better of routes 1 and 2 is returned.
+3. ``"c3_partition"``: should both still be above ``OPT_prune(k)`` as computed (only by
+   rounding, when ``(n−k)·||μ||²`` is at the last bit of ``E_prune``), ``π_{S*}`` itself, its
+   inertia given by the C3 identity ``fl(E_prune − (n−k)·||μ||²)``, which is ≤ ``E_prune``
+   in floating point too.
+
+Hence, bitwise as computed, ``result.inertia ≤ prune_error = OPT_prune(k)``. Everything is
+computed on the copy ``w·2^−e`` (``2^e ≥ max|w|``; the folds also subtract the mean row), so
+no square under- or overflows and the certificate holds for any finite weights; errors scale
+back by ``4^e`` exactly. A heuristic k-means from its own initialisation gives no such
+promise by itself (C4(iii)): route 1 is only kept where it is checked.
 
 Reference: arXiv 2602.18116, Thm. 1 and its proof; THEORY.md C3, C4.
 """
 
 from __future__ import annotations
 
+import functools
 from typing import NamedTuple
 
+import jax
 import jax.numpy as jnp
-from jaxtyping import Array, Bool, Float, Scalar
+import numpy as np
+from jaxtyping import Array, Bool, Float, Int, Scalar
 
-from projgeo import _checks
-from projgeo.errors import fold_error, prune_error, pruning_partition
-from projgeo.kmeans import KMeansResult, fold
+from projgeo import _checks, kmeans
+from projgeo.kmeans import KMeansResult
 from projgeo.projectors import FoldProjector, PruneProjector
-from projgeo.pruning import magnitude_prune
+from projgeo.pruning import _check_norm, _row_order
 
 K_EQUALS_N = (
     "certified_fold needs k < n: it folds into k+1 ≤ n clusters, starting from the partition "
@@ -40,20 +50,25 @@ K_EQUALS_N = (
     "pruning and folding are exact (error 0); use projgeo.fold(w, n, ...) if you need labels."
 )
 
+#: Names of ``CertifiedFold.route``.
+ROUTES = ("default", "warm_start", "c3_partition")
+
 
 class CertifiedFold(NamedTuple):
     """Result of :func:`certified_fold` (C4(ii)).
 
     Attributes:
-      result: the k-means result with ``k + 1`` clusters; its ``inertia`` is
-        ``fold_error`` of its labels, and ``result.inertia ≤ start_error`` bitwise.
-      prune: ``S*``, magnitude pruning at rank k.
+      result: the k-means result with ``k + 1`` clusters; ``result.inertia ≤ prune_error``
+        bitwise.
+      prune: ``S*``, magnitude pruning at rank k (the ``S*`` of
+        :func:`projgeo.magnitude_prune`).
       prune_error: ``E_prune(S*) = OPT_prune(k)``, the bound being certified.
-      start_error: ``E_fold(π_{S*})``, the inertia of the starting partition.
-      refined_error: ``fold_error`` of the partition k-means returned, before the guard;
-        ``≤ start_error`` up to rounding (the kernel never takes an increasing step).
-      fell_back: True if the guard returned ``π_{S*}`` (``refined_error > start_error``,
-        in practice only by a last-bit tie).
+      start_error: ``E_fold(π_{S*})``, the inertia of the C3 partition (C3: ``≤ prune_error``
+        up to rounding).
+      refined_error: inertia of the fold warm-started at ``π_{S*}`` (``≤ start_error``: no
+        phase raises the inertia); ``start_error`` where the default route made it unneeded.
+      route: int32 index into :data:`ROUTES`: which route gave ``result``.
+      fell_back: ``route == 2``: ``π_{S*}`` itself was returned.
     """
 
     result: KMeansResult
@@ -61,6 +76,7 @@ class CertifiedFold(NamedTuple):
     prune_error: Scalar
     start_error: Scalar
     refined_error: Scalar
+    route: Int[Array, ""]
     fell_back: Bool[Array, ""]
 
     @property
@@ -73,51 +89,155 @@ class CertifiedFold(NamedTuple):
         return self.result.projector()
 
 
+class _Certified(NamedTuple):
+    """Everything :func:`certify` computes, on the scaled copy (multiply by ``4^e``)."""
+
+    keep: jax.Array  # (n,) bool, 1_{S*}
+    c3_labels: jax.Array  # (n,) int32, π_{S*}
+    labels: jax.Array  # (n,) int32, the certified partition
+    mu: jax.Array  # (cap, d) its means, centred and scaled
+    prune: jax.Array  # E_prune(S*)
+    c3: jax.Array  # E_fold(π_{S*}), from differences
+    refined: jax.Array  # warm-start inertia (c3 where not run)
+    default: jax.Array  # default fold's inertia at k+1
+    inertia: jax.Array  # the certified inertia, ≤ prune bitwise
+    route: jax.Array
+    iterations: jax.Array
+    converged: jax.Array
+
+
+def pruning_labels(keep):
+    """``π_S`` from ``1_S``: kept rows 0…k−1 in index order, pruned rows k (traced k)."""
+    rank = jnp.cumsum(keep.astype(jnp.int32)) - 1
+    return jnp.where(keep, rank, jnp.sum(keep, dtype=jnp.int32)).astype(jnp.int32)
+
+
+class Prepared(NamedTuple):
+    """``w`` on one power-of-two scale ``2^−e`` (``2^e ≥ max|w|`` and ``≥ max|w − m|``)."""
+
+    ws: jax.Array  # (w − m)·2^−e: the folds (translation-invariant)
+    wp: jax.Array  # w·2^−e: the pruning errors (not translation-invariant)
+    shift: jax.Array  # m, the mean row
+    e: jax.Array  # int32 exponent: errors scale back by 4^e
+
+
+def prepare(w) -> Prepared:
+    e = jnp.maximum(kmeans.normalise(w)[2], _exponent(w))
+    shift = jnp.mean(w, axis=0)
+    return Prepared(kmeans.times_pow2(w - shift[None, :], -e), kmeans.times_pow2(w, -e),
+                    shift, e)
+
+
+def certify(p: Prepared, order, k, cap: int, opts, key, *, default=None) -> _Certified:
+    """The certified fold at k+1 (unvalidated; traced ``k``, capacity ``cap``; scaled copy).
+
+    ``order``: all rows ranked by the pruning score (:func:`projgeo.pruning._row_order`).
+    ``default``: a precomputed default route ``(state, iterations, converged)`` at k+1 on
+    ``p.ws``, or None to compute it here.
+    """
+    n = p.ws.shape[0]
+    dtype = p.ws.dtype
+    rank = jnp.zeros(n, jnp.int32).at[order].set(jnp.arange(n, dtype=jnp.int32))
+    keep = rank < k
+    sq = jnp.sum(p.wp * p.wp, axis=1)
+    prune = jnp.sum(jnp.where(keep, 0.0, sq))
+    mu_p = jnp.sum(jnp.where(keep[:, None], 0.0, p.wp), axis=0) / (n - k).astype(dtype)
+    c3_identity = prune - (n - k).astype(dtype) * jnp.sum(mu_p * mu_p)
+    c3_labels = pruning_labels(keep)
+    sq_w = jnp.sum(p.ws * p.ws, axis=1)
+    start = kmeans.refine.make_state(p.ws, sq_w, c3_labels, cap, k + 1)
+
+    if default is None:
+        default = kmeans.solve(p.ws, k + 1, cap, opts, key=key)
+    st_d, it_d, done_d = default
+
+    def warm(_):
+        return kmeans.solve(p.ws, k + 1, cap, opts, init=c3_labels)
+
+    def skip(_):
+        return start, jnp.int32(0), jnp.bool_(True)
+
+    st_w, it_w, done_w = jax.lax.cond(st_d.inertia > prune, warm, skip, None)
+    use_d = (st_d.inertia <= prune) | (st_d.inertia <= st_w.inertia)
+    best = jax.tree.map(lambda a, b: jnp.where(use_d, a, b), st_d, st_w)
+    ok = best.inertia <= prune
+    route = jnp.where(ok, jnp.where(use_d, 0, 1), 2).astype(jnp.int32)
+    labels = jnp.where(ok, best.labels, c3_labels)
+    mu = jnp.where(ok, best.mu, start.mu)
+    inertia = jnp.where(ok, best.inertia, jnp.minimum(c3_identity, prune))
+    return _Certified(keep, c3_labels, labels, mu, prune, start.inertia, st_w.inertia,
+                      st_d.inertia, inertia, route, it_d + it_w,
+                      jnp.where(use_d, done_d, done_w))
+
+
+def _exponent(w):
+    amax = jnp.max(jnp.abs(w))
+    _, e = jnp.frexp(amax)
+    return jnp.where(amax > 0, e, 0).astype(jnp.int32)
+
+
+@functools.partial(jax.jit, static_argnames=("cap", "norm"))
+def _certified_kernel(w, k, opts, key, *, cap, norm):
+    p = prepare(w)
+    c = certify(p, _row_order(w, norm), k, cap, opts, key)
+    up = functools.partial(kmeans.times_pow2, e=2 * p.e)
+    res = KMeansResult(c.labels, kmeans.times_pow2(c.mu, p.e) + p.shift[None, :], up(c.inertia),
+                       c.iterations, c.converged)
+    keep = jnp.nonzero(c.keep, size=w.shape[0], fill_value=w.shape[0])[0].astype(jnp.int32)
+    return res, keep, up(c.prune), up(c.c3), up(c.refined), c.route
+
+
 def certified_fold(
     w: Float[Array, "n d"],
     k: int,
     *,
+    key: jax.Array | None = None,
+    norm: str = "l2",
     max_iter: int = 300,
     refine_iter: int = 1000,
+    split_merge_iter: int = 16,
 ) -> CertifiedFold:
     """Fold into ``k + 1`` clusters with error certified ≤ ``OPT_prune(k)`` (C4(ii)).
 
-    ``π_{S*}`` (C3) is refined by :func:`projgeo.fold` warm-started at it (Lloyd, then
-    Hartigan moves; each step kept only if the inertia does not rise), then guarded:
-    if the refined partition's ``fold_error`` exceeds ``E_fold(π_{S*})``, ``π_{S*}`` is
-    returned. Works under
-    ``jax.jit`` and ``jax.vmap`` (``k`` static).
+    The better of the default fold at k+1 and the fold warm-started at ``π_{S*}`` (run only
+    when the default does not already beat ``OPT_prune(k)``); see the module docstring.
+    One compiled program per capacity bucket of :func:`projgeo.fold` (``k`` and the caps
+    are traced); ``w`` is validated once, here. Works under ``jax.jit`` and ``jax.vmap``
+    (``k`` static there; under ``vmap`` both routes run for every matrix).
 
     Args:
       w: (n, d) floating weights, ``n ≥ 2``.
       k: pruning rank, ``1 ≤ k < n``; the fold has ``k + 1`` clusters.
-      max_iter: cap on Lloyd iterations.
-      refine_iter: cap on Hartigan batches (0: Lloyd only). The certificate holds for any
-        caps, including ``max_iter = 1, refine_iter = 0``.
+      key: ``jax.random`` key of the default route's seeding (default ``key(0)``; the
+        bisecting seeding only uses it when ``d > SKETCH_DIM``).
+      norm: pruning score, ``"l2"`` (default, ``S*`` optimal) or ``"l1"``.
+      max_iter, refine_iter, split_merge_iter: caps as in :func:`projgeo.fold`. The
+        certificate holds for any caps, including ``max_iter = 1, refine_iter = 0``.
 
     Returns:
-      A :class:`CertifiedFold`.
+      A :class:`CertifiedFold`; ``route`` says which route won.
 
     Raises:
-      TypeError, ValueError: on bad ``w`` or ``k``; ``ValueError`` if ``k = n`` (there is
-        no rank k+1 fold; both errors are 0 there).
+      TypeError, ValueError: on bad ``w``, ``k`` or options; ``ValueError`` if ``k = n``
+        (there is no rank k+1 fold; both errors are 0 there).
     """
     w = _checks.check_weights(w)
     n = w.shape[0]
     k = _checks.check_k(k, n)
     if k >= n:
         raise ValueError(K_EQUALS_N.format(k=k, n=n))
-    star = magnitude_prune(w, k)
-    start = pruning_partition(star)
-    start_error = fold_error(w, start)
-    res = fold(w, k + 1, init=start.labels, max_iter=max_iter, refine_iter=refine_iter)
-    refined_error = fold_error(w, res.projector())
-    worse = refined_error > start_error
-    guarded = KMeansResult(
-        labels=jnp.where(worse, start.labels, res.labels),
-        centroids=jnp.where(worse, start.compress(w), res.centroids),
-        inertia=jnp.where(worse, start_error, refined_error),
-        iterations=res.iterations,
-        converged=res.converged & ~worse,
-    )
-    return CertifiedFold(guarded, star, prune_error(w, star), start_error, refined_error, worse)
+    _check_norm(norm)
+    max_iter = _checks.check_k(max_iter, 1 << 30, "max_iter")
+    refine_iter = kmeans._check_count(refine_iter, "refine_iter")
+    split_merge_iter = kmeans._check_count(split_merge_iter, "split_merge_iter")
+    key = jax.random.key(0) if key is None else key
+    opts = kmeans.options(max_iter, refine_iter, split_merge_iter, 0.0, w.dtype)
+    res, keep, prune, start, refined, route = _certified_kernel(
+        w, np.int32(k), opts, key, cap=kmeans.capacity(n, k + 1), norm=norm)
+    res = kmeans.trim(res, k + 1)
+    if _checks.is_concrete(keep):
+        keep = jax.device_put(np.asarray(keep)[:k])
+    else:
+        keep = keep[:k]
+    return CertifiedFold(res, PruneProjector(keep, n), prune, start, refined, route,
+                         route == 2)

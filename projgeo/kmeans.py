@@ -41,12 +41,13 @@ from typing import NamedTuple
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 from jaxtyping import Array, Bool, Float, Int, Scalar
 
 from projgeo import _checks, refine
 from projgeo._kernels import counts, fill_empty, inertia, means, sq_dists
 from projgeo.projectors import FoldProjector
-from projgeo.seeding import bisect, kmeans_plusplus
+from projgeo.seeding import bisect, kmeans_plusplus, nearest_centre
 
 
 class KMeansResult(NamedTuple):
@@ -72,11 +73,26 @@ class KMeansResult(NamedTuple):
 
 
 # ---------------------------------------------------------------------------
-# Kernels (unvalidated, static k; shapes fixed so they jit and vmap).
+# Kernels (unvalidated; static capacity, traced k; shapes fixed so they jit and vmap).
 
 _counts, _means, _inertia, _sq_dists, _fill_empty = counts, means, inertia, sq_dists, fill_empty
 
 SEEDINGS = ("bisect", "kmeans++")
+
+#: Smallest capacity: every k ≤ CAPACITY_FLOOR shares one program (small k are cheap, and
+#: a program per power of two below 16 would cost more compile time than it saves).
+CAPACITY_FLOOR = 16
+
+
+def capacity(n: int, k: int) -> int:
+    """Static cluster capacity of a fold of n rows into k clusters.
+
+    ``K = min(n, max(2^⌈log₂ k⌉, CAPACITY_FLOOR))``: the kernels compile for ``K`` and mask
+    the clusters ``k…K−1``. A sweep over every k = 1…n therefore compiles at most
+    ``⌈log₂ n⌉ + 1`` programs per (n, d, dtype), and a new k whose capacity was already
+    compiled compiles nothing.
+    """
+    return min(n, max(1 << max(k - 1, 0).bit_length(), CAPACITY_FLOOR))
 
 
 def refresh_columns(n: int, k: int) -> int:
@@ -114,27 +130,103 @@ def lloyd_step(w, labels, k: int):
     return jnp.argmin(scores, axis=1).astype(jnp.int32)
 
 
-@functools.partial(
-    jax.jit,
-    static_argnames=("k", "max_iter", "refine_iter", "split_merge_iter", "n_local_trials",
-                     "seeding", "warm"),
-)
-def _fold_kernel(w, init_labels, key, tol, *, k, max_iter, refine_iter, split_merge_iter,
-                 n_local_trials, seeding, warm):
-    sq_w = jnp.sum(w * w, axis=1)
-    if warm:
-        labels = init_labels
+def times_pow2(x, e):
+    """``x·2^e`` for an integer (traced) ``e``, exact unless the result leaves the range.
+
+    Four factors ``2^(e/4)`` keep every factor representable (float64 ``e`` down to
+    −2·1074); a product of powers of two rounds only when it under- or overflows.
+    """
+    e = jnp.asarray(e, jnp.int32)
+    parts = [e // 4] * 3
+    parts.append(e - 3 * (e // 4))
+    one = jnp.ones((), x.dtype)
+    for p in parts:
+        x = x * jnp.ldexp(one, p)
+    return x
+
+
+def normalise(w):
+    """``((w − m)·2^−e, m, e)``: the rows centred on their mean and scaled into [−1, 1].
+
+    k-means is translation- and scale-equivariant: the partition of the copy is the
+    partition of ``w``, its inertia times ``4^e`` is the inertia of ``w`` (exactly: a power
+    of two), and neither distances nor their squares can over- or underflow on the copy,
+    whatever the magnitude of ``w`` or its distance from the origin (rows ``10⁸ + N(0,1)``).
+    """
+    m = jnp.mean(w, axis=0)
+    c = w - m[None, :]
+    amax = jnp.max(jnp.abs(c))
+    _, e = jnp.frexp(amax)
+    e = jnp.where(amax > 0, e, 0).astype(jnp.int32)
+    return times_pow2(c, -e), m, e
+
+
+class Options(NamedTuple):
+    """Iteration caps and the Lloyd tolerance: traced, so a new value compiles nothing."""
+
+    max_iter: jax.Array
+    refine_iter: jax.Array
+    split_merge_iter: jax.Array
+    tol: jax.Array
+
+
+def options(max_iter=300, refine_iter=1000, split_merge_iter=16, tol=0.0, dtype=float):
+    """:class:`Options` as host scalars (numpy: building them compiles nothing)."""
+    return Options(np.int32(max_iter), np.int32(refine_iter), np.int32(split_merge_iter),
+                   np.asarray(tol, dtype))
+
+
+def solve(ws, k, cap: int, opts: Options, *, init=None, key=None, seeding="bisect",
+          n_local_trials: int = 2):
+    """The k-means solver on a normalised copy ``ws`` (unvalidated, traced ``k ≤ cap``).
+
+    Seeds (or starts from ``init``), then Lloyd, Hartigan, split–merge; returns the final
+    :class:`projgeo.refine.State` (capacity ``cap``), the iteration count and convergence.
+    """
+    sq_w = jnp.sum(ws * ws, axis=1)
+    if init is not None:
+        labels = init
     elif seeding == "kmeans++":
-        centres = kmeans_plusplus(w, k, key, n_local_trials)
-        labels = jnp.argmin(sq_dists(w, sq_w, w[centres]), axis=1).astype(jnp.int32)
+        centres = kmeans_plusplus(ws, cap, key, n_local_trials, k)
+        labels = nearest_centre(ws, sq_w, centres, k)
     else:
-        labels = bisect(_sketch(w, key), k)
-    cols = refresh_columns(w.shape[0], k)
-    st = refine.make_state(w, sq_w, fill_empty(w, labels, k), k)
-    st, it1, done1 = refine.lloyd(w, sq_w, st, k, max_iter, tol, cols)
-    st, it2, done2 = refine.hartigan(w, sq_w, st, k, refine_iter, cols)
-    st, it3 = refine.split_merge(w, sq_w, st, k, split_merge_iter, refine_iter, cols)
-    return KMeansResult(st.labels, st.mu, st.inertia, it1 + it2 + it3, done1 & done2)
+        labels = bisect(_sketch(ws, key), cap, k)
+    cols = refresh_columns(ws.shape[0], cap)
+    st = refine.make_state(ws, sq_w, fill_empty(ws, labels, cap, k), cap, k)
+    st, it1, done1 = refine.lloyd(ws, sq_w, st, k, opts.max_iter, opts.tol, cols)
+    st, it2, done2 = refine.hartigan(ws, sq_w, st, k, opts.refine_iter, cols)
+    st, it3 = refine.split_merge(ws, sq_w, st, k, opts.split_merge_iter, opts.refine_iter, cols)
+    return st, it1 + it2 + it3, done1 & done2
+
+
+def scaled_back(st, shift, e, iterations, converged) -> KMeansResult:
+    """The :class:`KMeansResult` of ``w`` from the solver's state on its normalised copy."""
+    return KMeansResult(st.labels, times_pow2(st.mu, e) + shift[None, :],
+                        times_pow2(st.inertia, 2 * e), iterations, converged)
+
+
+@functools.partial(jax.jit, static_argnames=("cap", "n_local_trials", "seeding", "warm"))
+def _fold_kernel(w, init_labels, key, k, opts, *, cap, n_local_trials, seeding, warm):
+    ws, shift, e = normalise(w)
+    st, it, done = solve(ws, k, cap, opts, init=init_labels if warm else None, key=key,
+                         seeding=seeding, n_local_trials=n_local_trials)
+    return scaled_back(st, shift, e, it, done)
+
+
+def trim(res: KMeansResult, k: int) -> KMeansResult:
+    """``res`` with its ``(cap, d)`` centroids cut to ``(k, d)``.
+
+    On concrete arrays the cut is made on the host: a device slice (or ``jnp.asarray`` of
+    a host array) would compile one small program per k, which the capacity rule avoids.
+    """
+    c = res.centroids
+    if c.shape[0] == k:
+        return res
+    if _checks.is_concrete(c):
+        c = jax.device_put(np.asarray(c)[:k])
+    else:
+        c = c[:k]
+    return res._replace(centroids=c)
 
 
 def fold(
@@ -159,6 +251,17 @@ def fold(
     split–merge, each followed by Hartigan (0 disables them; see :mod:`projgeo.refine`).
     From a warm start the returned inertia is never above the inertia of ``init``.
 
+    **Compilation.** ``k`` and the iteration caps are traced; the kernels compile for the
+    static capacity ``K = min(n, max(2^⌈log₂ k⌉, 16))`` (:func:`capacity`) and mask the
+    clusters ``k…K−1``. A sweep over every ``k = 1…n`` on one ``(n, d, dtype)`` compiles at
+    most ``⌈log₂ n⌉ + 1`` programs, and a new ``k`` (or cap) in an already-compiled bucket
+    compiles nothing (pinned in ``tests/test_compile_counts.py``).
+
+    **Scale.** k-means runs on ``(w − m)·2^−e`` (``m`` the mean row, ``2^e ≥ max|w − m|``,
+    :func:`normalise`): the partition does not depend on the magnitude of ``w`` or on its
+    distance from the origin, and the inertia scales back by ``4^e`` exactly. It is ``inf``
+    only when the true value exceeds the dtype's range (float32 rows of 10²⁵).
+
     Args:
       w: (n, d) floating weights.
       k: number of clusters, ``1 ≤ k ≤ n``.
@@ -172,7 +275,8 @@ def fold(
       tol: relative inertia decrease under which Lloyd stops.
       seeding: ``"bisect"`` (default: top-down principal splits, ``O(n·d·log k)``) or
         ``"kmeans++"`` (greedy, as scikit-learn; ``O(trials·n·k·d)``, serial in k).
-      n_local_trials: k-means++ candidates per centre (default ``2 + ⌊ln k⌋``).
+      n_local_trials: k-means++ candidates per centre (default ``2 + ⌊ln K⌋``, K the
+        capacity, so that it is the same for every k of a bucket).
 
     Returns:
       A :class:`KMeansResult`; ``iterations`` counts Lloyd steps and Hartigan batches,
@@ -192,21 +296,21 @@ def fold(
         raise ValueError(f"tol must be a float in [0, 1); got {tol!r}.")
     if seeding not in SEEDINGS:
         raise ValueError(f"seeding must be one of {SEEDINGS}; got {seeding!r}.")
+    cap = capacity(n, k)
     if n_local_trials is None:
-        n_local_trials = 2 + int(math.log(k))
+        n_local_trials = 2 + int(math.log(cap))
     n_local_trials = _checks.check_k(n_local_trials, 1 << 20, "n_local_trials")
     if init is None:
         if key is None:
             raise ValueError("fold needs key= (a jax.random key for seeding) or init= labels.")
-        init_labels = jnp.zeros(n, jnp.int32)
+        init_labels = np.zeros(n, np.int32)
     else:
         init_labels = _checks.check_labels(init, n, k, allow_empty=True, name="init")
         key = jax.random.key(0) if key is None else key
-    return _fold_kernel(
-        w, init_labels, key, jnp.asarray(tol, w.dtype), k=k, max_iter=max_iter,
-        refine_iter=refine_iter, split_merge_iter=split_merge_iter,
-        n_local_trials=n_local_trials, seeding=seeding, warm=init is not None,
-    )
+    opts = options(max_iter, refine_iter, split_merge_iter, tol, w.dtype)
+    res = _fold_kernel(w, init_labels, key, np.int32(k), opts, cap=cap,
+                       n_local_trials=n_local_trials, seeding=seeding, warm=init is not None)
+    return trim(res, k)
 
 
 def _check_count(x, name: str) -> int:

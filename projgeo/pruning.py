@@ -42,10 +42,20 @@ def row_scores(w: Float[Array, "n d"], *, norm: str = "l2") -> Float[Array, " n"
 def _top_k_rows(w: Float[Array, "n d"], k: int, norm: str):
     # Sort by (exponent, mantissa) of the score, descending, then by row index ascending:
     # ties go to the earlier row; no squared norm is formed, so none under- or overflows.
+    return jnp.sort(_row_order(w, norm)[:k])
+
+
+def _row_order(w: Float[Array, "n d"], norm: str = "l2"):
+    """All n rows, largest score first, ties lower index first (unvalidated, jittable).
+
+    ``magnitude_prune(w, k).keep == sort(_row_order(w)[:k])`` for every k: jitted callers
+    with a traced k (:func:`projgeo.certified_fold`, :func:`projgeo.rank_sweep`) take S*
+    from here, so it is exactly the ``S*`` of :func:`magnitude_prune`.
+    """
     big, f = _scale.row_norm_key(w, norm)
     idx = jnp.arange(w.shape[0], dtype=jnp.int32)
     _, _, order = jax.lax.sort((-big, -f, idx), num_keys=3)
-    return jnp.sort(order[:k])
+    return order
 
 
 def magnitude_prune(w: Float[Array, "n d"], k: int, *, norm: str = "l2") -> PruneProjector:

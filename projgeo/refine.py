@@ -7,6 +7,9 @@ smaller). All three work on a :class:`State` that carries the ``n×k`` matrix of
 distances to the current means; after a step only the columns of clusters that changed are
 recomputed (one ``n×m`` matrix product), unless more than ``cols`` changed. The tail of a
 refinement, where few rows move, then costs ``O(n·d·cols)`` per step instead of ``O(n·d·k)``.
+Arrays have a static capacity ``cap`` (``State.sizes.shape``) and ``k ≤ cap`` may be
+traced: the unused clusters ``k…cap−1`` sit at distance +inf, are never a move's target
+and never merge, so one program serves every k of its capacity.
 
 * **Lloyd**: every row to its nearest mean, means recomputed.
 * **Hartigan**: single-row moves a → b, which change the inertia by exactly
@@ -29,7 +32,16 @@ from typing import NamedTuple
 import jax
 import jax.numpy as jnp
 
-from projgeo._kernels import changed_clusters, counts, fill_empty, means, row_costs, sq_dists
+from projgeo._kernels import (
+    changed_clusters,
+    counts,
+    fill_empty,
+    masked_dists,
+    means,
+    row_costs,
+    sq_dists,
+    valid_clusters,
+)
 from projgeo.seeding import split_proposals
 
 
@@ -39,45 +51,50 @@ class State(NamedTuple):
     labels: jax.Array  # (n,) int32
     sizes: jax.Array  # (k,) int32
     mu: jax.Array  # (k, d) means
-    dist: jax.Array  # (n, k) squared distances to mu (matrix-product form)
+    dist: jax.Array  # (n, cap) squared distances to mu (matrix-product form), +inf if unused
     inertia: jax.Array  # scalar, from differences
 
 
-def make_state(w, sq_w, labels, k: int) -> State:
-    sizes = counts(labels, k)
-    mu = means(w, labels, k, sizes)
-    return State(labels, sizes, mu, sq_dists(w, sq_w, mu), jnp.sum(row_costs(w, mu, labels)))
+def make_state(w, sq_w, labels, cap: int, k=None) -> State:
+    """State of ``labels`` with capacity ``cap`` and ``k`` clusters in use (default all)."""
+    sizes = counts(labels, cap)
+    mu = means(w, labels, cap, sizes)
+    return State(labels, sizes, mu, masked_dists(w, sq_w, mu, k),
+                 jnp.sum(row_costs(w, mu, labels)))
 
 
-def _refresh(w, sq_w, dist, mu, changed, cols: int):
+def _refresh(w, sq_w, dist, mu, changed, cols: int, k):
     """Distances to ``mu``, recomputing only the changed columns when there are ≤ cols."""
-    k = mu.shape[0]
-    if cols >= k:
-        return sq_dists(w, sq_w, mu)
+    cap = mu.shape[0]
+    if cols >= cap:
+        return masked_dists(w, sq_w, mu, k)
 
     def partial(dist):
-        idx = jnp.nonzero(changed, size=cols, fill_value=k)[0]
-        new = sq_dists(w, sq_w, mu[jnp.minimum(idx, k - 1)])
+        # Only clusters in use change, so the +inf columns stay as they are.
+        idx = jnp.nonzero(changed, size=cols, fill_value=cap)[0]
+        new = sq_dists(w, sq_w, mu[jnp.minimum(idx, cap - 1)])
         return dist.at[:, idx].set(new, mode="drop")
 
     return jax.lax.cond(
-        jnp.sum(changed) <= cols, partial, lambda _: sq_dists(w, sq_w, mu), dist
+        jnp.sum(changed) <= cols, partial, lambda _: masked_dists(w, sq_w, mu, k), dist
     )
 
 
-def _advance(w, sq_w, st: State, new, k: int, cols: int, strict: bool = False):
+def _advance(w, sq_w, st: State, new, k, cols: int, strict: bool = False):
     """State of labels ``new`` if its inertia is ≤ (``strict``: <) the current; else ``st``."""
-    sizes = counts(new, k)
-    mu = means(w, new, k, sizes)
+    cap = st.sizes.shape[0]
+    sizes = counts(new, cap)
+    mu = means(w, new, cap, sizes)
     inert = jnp.sum(row_costs(w, mu, new))
     better = inert < st.inertia if strict else inert <= st.inertia
-    dist = _refresh(w, sq_w, st.dist, mu, changed_clusters(st.labels, new, k), cols)
+    dist = _refresh(w, sq_w, st.dist, mu, changed_clusters(st.labels, new, cap), cols, k)
     cand = State(new, sizes, mu, dist, inert)
     return jax.tree.map(lambda a, b: jnp.where(better, a, b), cand, st), better
 
 
-def lloyd(w, sq_w, st: State, k: int, max_iter: int, tol, cols: int):
+def lloyd(w, sq_w, st: State, k, max_iter: int, tol, cols: int):
     """Lloyd iterations; stop on no change, relative decrease ≤ tol, or a rise."""
+    cap = st.sizes.shape[0]
 
     def cond(c):
         _, it, done = c
@@ -85,7 +102,7 @@ def lloyd(w, sq_w, st: State, k: int, max_iter: int, tol, cols: int):
 
     def body(c):
         st, it, _ = c
-        new = fill_empty(w, jnp.argmin(st.dist, axis=1).astype(jnp.int32), k)
+        new = fill_empty(w, jnp.argmin(st.dist, axis=1).astype(jnp.int32), cap, k)
         nxt, better = _advance(w, sq_w, st, new, k, cols)
         stalled = jnp.all(new == st.labels) | (st.inertia - nxt.inertia <= tol * st.inertia)
         return nxt, it + 1, stalled | ~better
@@ -94,14 +111,16 @@ def lloyd(w, sq_w, st: State, k: int, max_iter: int, tol, cols: int):
     return st, it, done
 
 
-def hartigan_moves(w, st: State, k: int):
+def hartigan_moves(w, st: State, k=None):
     """One batch of improving, pairwise cluster-disjoint single-row moves: (labels, any)."""
-    labels, n = st.labels, w.shape[0]
+    labels, n, cap = st.labels, w.shape[0], st.sizes.shape[0]
     idx = jnp.arange(n, dtype=jnp.int32)
     cf = st.sizes.astype(w.dtype)
     own = row_costs(w, st.mu, labels)
     add = (cf / (cf + 1.0))[None, :] * st.dist
-    add = jnp.where(jnp.arange(k)[None, :] == labels[:, None], jnp.inf, add)
+    own_col = jnp.arange(cap)[None, :] == labels[:, None]
+    # Unused clusters: 0·inf would be NaN, so they are masked here rather than by dist.
+    add = jnp.where(own_col | ~valid_clusters(cap, k)[None, :], jnp.inf, add)
     target = jnp.argmin(add, axis=1).astype(jnp.int32)
     # Exact Δ from differences for the chosen move.
     src = cf[labels]
@@ -115,16 +134,16 @@ def hartigan_moves(w, st: State, k: int):
     def winners(groups, mask):
         # The best (lowest Δ, then lowest index) masked row of each group.
         kk = jnp.where(mask, key, jnp.inf)
-        gmin = jax.ops.segment_min(kk, groups, num_segments=k)
+        gmin = jax.ops.segment_min(kk, groups, num_segments=cap)
         at_min = mask & (kk == gmin[groups])
-        first = jax.ops.segment_min(jnp.where(at_min, idx, n), groups, num_segments=k)
+        first = jax.ops.segment_min(jnp.where(at_min, idx, n), groups, num_segments=cap)
         return mask & (first[groups] == idx)
 
     sel = winners(target, winners(labels, cand))
     # Sources are now distinct and targets distinct; a cluster that is the source of one
     # move and the target of another goes to the move of higher priority (Δ, index).
-    src_row = jnp.full(k, n, jnp.int32).at[jnp.where(sel, labels, k)].set(idx, mode="drop")
-    tgt_row = jnp.full(k, n, jnp.int32).at[jnp.where(sel, target, k)].set(idx, mode="drop")
+    src_row = jnp.full(cap, n, jnp.int32).at[jnp.where(sel, labels, cap)].set(idx, mode="drop")
+    tgt_row = jnp.full(cap, n, jnp.int32).at[jnp.where(sel, target, cap)].set(idx, mode="drop")
     key_ext = jnp.append(key, jnp.inf)
 
     def beats(other):
@@ -134,7 +153,7 @@ def hartigan_moves(w, st: State, k: int):
     return jnp.where(keep, target, labels), jnp.any(keep)
 
 
-def hartigan(w, sq_w, st: State, k: int, max_iter: int, cols: int):
+def hartigan(w, sq_w, st: State, k, max_iter: int, cols: int):
     """Hartigan batches until none improves or ``max_iter``."""
 
     def cond(c):
@@ -147,21 +166,24 @@ def hartigan(w, sq_w, st: State, k: int, max_iter: int, cols: int):
         nxt, better = _advance(w, sq_w, st, new, k, cols)
         return nxt, it + 1, ~(moved & better)
 
-    if max_iter == 0:
+    if isinstance(max_iter, int) and max_iter == 0:
         return st, jnp.int32(0), jnp.bool_(True)
     return jax.lax.while_loop(cond, body, (st, jnp.int32(0), jnp.bool_(False)))
 
 
-def split_merge_proposal(w, st: State, k: int, sketch=None):
+def split_merge_proposal(w, st: State, k=None, sketch=None):
     """Labels after the profitable merge/split pairs of one round, and how many."""
-    labels, mu = st.labels, st.mu
-    idx = jnp.arange(k, dtype=jnp.int32)
+    labels, mu, cap = st.labels, st.mu, st.sizes.shape[0]
+    k = cap if k is None else k
+    idx = jnp.arange(cap, dtype=jnp.int32)
     cf = st.sizes.astype(w.dtype)
-    side, gain = split_proposals(w, labels, k, sketch=sketch)
+    side, gain = split_proposals(w, labels, cap, sketch=sketch)
     sq = jnp.sum(mu * mu, axis=1)
     d2 = jnp.maximum(sq[:, None] - 2.0 * (mu @ mu.T) + sq[None, :], 0.0)
     cost = cf[:, None] * cf[None, :] / jnp.maximum(cf[:, None] + cf[None, :], 1.0) * d2
-    cost = jnp.where(idx[:, None] == idx[None, :], jnp.inf, cost)
+    valid = valid_clusters(cap, k)
+    cost = jnp.where((idx[:, None] == idx[None, :]) | ~valid[:, None] | ~valid[None, :],
+                     jnp.inf, cost)
     partner = jnp.argmin(cost, axis=1).astype(jnp.int32)
     mutual = (partner[partner] == idx) & (idx < partner)
     mcost = jnp.where(mutual, jnp.min(cost, axis=1), jnp.inf)
@@ -172,20 +194,20 @@ def split_merge_proposal(w, st: State, k: int, sketch=None):
     g_all = jnp.sort(jnp.where(gain > 0, gain, -jnp.inf))[::-1]
     r_star = jnp.sum(g_all > mcost)
     first = idx < r_star
-    merged = jnp.zeros(k + 1, bool).at[jnp.where(first, morder, k)].set(True)
-    merged = merged.at[jnp.where(first, partner[morder], k)].set(True)[:k]
+    merged = jnp.zeros(cap + 1, bool).at[jnp.where(first, morder, cap)].set(True)
+    merged = merged.at[jnp.where(first, partner[morder], cap)].set(True)[:cap]
     g = jnp.where(merged | (gain <= 0), -jnp.inf, gain)
     sorder = jnp.argsort(-g).astype(jnp.int32)
     ok = (g[sorder] > mcost) & first
     a, b = morder, partner[morder]
-    relabel = idx.at[jnp.where(ok, b, k)].set(a, mode="drop")
-    to_half = jnp.full(k, -1, jnp.int32).at[jnp.where(ok, sorder, k)].set(b, mode="drop")
+    relabel = idx.at[jnp.where(ok, b, cap)].set(a, mode="drop")
+    to_half = jnp.full(cap, -1, jnp.int32).at[jnp.where(ok, sorder, cap)].set(b, mode="drop")
     new = relabel[labels]
     t = to_half[labels]
     return jnp.where((t >= 0) & side, t, new).astype(jnp.int32), jnp.sum(ok)
 
 
-def split_merge(w, sq_w, st: State, k: int, rounds: int, refine_iter: int, cols: int,
+def split_merge(w, sq_w, st: State, k, rounds: int, refine_iter: int, cols: int,
                 sketch=None):
     """Rounds of split–merge, each followed by Hartigan, while the inertia strictly drops.
 
@@ -199,13 +221,15 @@ def split_merge(w, sq_w, st: State, k: int, rounds: int, refine_iter: int, cols:
     def body(c):
         st, r, _, it = c
         new, accepted = split_merge_proposal(w, st, k, sketch)
-        cand, ok = _advance(w, sq_w, st, fill_empty(w, new, k), k, cols, strict=True)
+        cand, ok = _advance(w, sq_w, st, fill_empty(w, new, cap, k), k, cols, strict=True)
         cand, it2, _ = hartigan(w, sq_w, cand, k, refine_iter, cols)
         better = ok & (accepted > 0) & (cand.inertia < st.inertia)
         st = jax.tree.map(lambda a, b: jnp.where(better, a, b), cand, st)
         return st, r + 1, ~better, it + it2
 
-    if rounds == 0 or k < 3:
+    cap = st.sizes.shape[0]
+    # A traced k < 3 needs no test here: it finds no merge/split pair to accept.
+    if cap < 3 or (isinstance(rounds, int) and rounds == 0):
         return st, jnp.int32(0)
     st, _, _, it = jax.lax.while_loop(
         cond, body, (st, jnp.int32(0), jnp.bool_(False), jnp.int32(0))

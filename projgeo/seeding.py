@@ -20,7 +20,7 @@ from __future__ import annotations
 import jax
 import jax.numpy as jnp
 
-from projgeo._kernels import counts, means, sq_dists
+from projgeo._kernels import counts, masked_dists, means, sq_dists
 
 #: Power iterations for a split direction, and 2-means passes that polish the split:
 #: split–merge proposals (few, each decisive) get more than the seeding levels.
@@ -28,14 +28,14 @@ POWER_ITER, TWO_MEANS_ITER = 3, 5
 SEED_POWER_ITER, SEED_TWO_MEANS_ITER = 2, 3
 
 
-def kmeans_plusplus(w, k: int, key, n_local_trials: int):
-    """Greedy k-means++: indices (k,) of the rows chosen as centres."""
+def kmeans_plusplus(w, cap: int, key, n_local_trials: int, k=None):
+    """Greedy k-means++: indices (cap,) of the rows chosen as centres (the first k used)."""
     n = w.shape[0]
     sq_w = jnp.sum(w * w, axis=1)
     key, sub = jax.random.split(key)
     first = jax.random.randint(sub, (), 0, n, dtype=jnp.int32)
     closest = jnp.sum((w - w[first][None, :]) ** 2, axis=1)
-    centres = jnp.zeros(k, jnp.int32).at[0].set(first)
+    centres = jnp.zeros(cap, jnp.int32).at[0].set(first)
 
     def body(j, state):
         centres, closest, key = state
@@ -48,8 +48,13 @@ def kmeans_plusplus(w, k: int, key, n_local_trials: int):
         best = jnp.argmin(jnp.sum(pot, axis=0))
         return centres.at[j].set(cand[best].astype(jnp.int32)), pot[:, best], key
 
-    centres, _, _ = jax.lax.fori_loop(1, k, body, (centres, closest, key))
+    centres, _, _ = jax.lax.fori_loop(1, cap if k is None else k, body, (centres, closest, key))
     return centres
+
+
+def nearest_centre(w, sq_w, centres, k=None):
+    """Labels (n,): each row to its nearest chosen centre among the first k."""
+    return jnp.argmin(masked_dists(w, sq_w, w[centres], k), axis=1).astype(jnp.int32)
 
 
 def split_proposals(w, labels, k: int, power_iter: int = POWER_ITER,
@@ -104,17 +109,19 @@ def split_proposals(w, labels, k: int, power_iter: int = POWER_ITER,
     return side, jnp.where(ok, gain, -1.0)
 
 
-def bisect(w, k: int, *, growth: float = 2.0, power_iter: int = SEED_POWER_ITER,
+def bisect(w, cap: int, k=None, *, growth: float = 2.0, power_iter: int = SEED_POWER_ITER,
            two_means_iter: int = SEED_TWO_MEANS_ITER):
     """Bisecting seeding: labels (n,) in [0, k), built top-down (see module docstring).
 
     Level by level, splits the ``min(⌈(growth−1)·m⌉, k−m)`` clusters of largest gain
     (``m`` clusters so far). Stops at ``k`` clusters or when no cluster can split (all rows
     of every cluster equal); remaining empty clusters are left for the caller to fill.
+    Arrays have capacity ``cap``; ``k ≤ cap`` (default ``cap``) may be traced.
     """
     n = w.shape[0]
+    k = cap if k is None else k
     labels = jnp.zeros(n, jnp.int32)
-    rank_of = jnp.arange(k, dtype=jnp.int32)
+    rank_of = jnp.arange(cap, dtype=jnp.int32)
 
     def cond(state):
         _, m, stuck = state
@@ -122,10 +129,10 @@ def bisect(w, k: int, *, growth: float = 2.0, power_iter: int = SEED_POWER_ITER,
 
     def body(state):
         labels, m, _ = state
-        side, gain = split_proposals(w, labels, k, power_iter, two_means_iter)
+        side, gain = split_proposals(w, labels, cap, power_iter, two_means_iter)
         budget = jnp.minimum(jnp.ceil((growth - 1.0) * m).astype(jnp.int32), k - m)
         order = jnp.argsort(-gain)
-        rank = jnp.zeros(k, jnp.int32).at[order].set(rank_of)
+        rank = jnp.zeros(cap, jnp.int32).at[order].set(rank_of)
         chosen = (rank < budget) & (gain >= 0)
         new = jnp.where(side & chosen[labels], m + rank[labels], labels)
         added = jnp.sum(chosen).astype(jnp.int32)

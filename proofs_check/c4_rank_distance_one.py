@@ -104,8 +104,8 @@ def _check_exact(ctx: Context, tally: Tally) -> dict:
 def _fold_checks(b, res, kw, prefix: str, opt_next=None) -> None:
     k1 = res["k"] + 1
     b.true(f"{prefix}: k+1 non-empty clusters", res["certified_clusters"] == k1)
-    b.true(f"{prefix}: E_fold <= E_fold(pi_S*) as computed (guarded)",
-           res["certified"] <= res["start"], family=kw["family"])
+    b.true(f"{prefix}: E_fold <= OPT_prune(k) as computed (guarded)",
+           res["certified"] <= res["prune"], family=kw["family"])
     b.leq(f"{prefix}: refinement never raised the inertia (before the guard)",
           res["refined"], res["start"], **kw)
     b.equal(f"{prefix}: reported inertia = E_fold(labels)", res["certified"],

@@ -2,9 +2,38 @@
 
 from __future__ import annotations
 
+import contextlib
+
+import jax
 import numpy as np
 
 from projgeo import tolerance
+
+_COMPILES = [0]
+
+
+def _on_duration(event: str, _secs: float, **_kw) -> None:
+    if event == "/jax/core/compile/backend_compile_duration":
+        _COMPILES[0] += 1
+
+
+def _on_event(event: str, **_kw) -> None:
+    # A program read back from the persistent cache skips the backend compile but is
+    # still a new program: count it too, so a warm disk cache cannot hide a recompilation.
+    if event == "/jax/compilation_cache/cache_hits":
+        _COMPILES[0] += 1
+
+
+jax.monitoring.register_event_duration_secs_listener(_on_duration)
+jax.monitoring.register_event_listener(_on_event)
+
+
+@contextlib.contextmanager
+def count_compilations():
+    """``with count_compilations() as n: ...; n()`` is the number of programs compiled
+    (or read from the persistent cache) inside the block."""
+    start = _COMPILES[0]
+    yield lambda: _COMPILES[0] - start
 
 
 def scale_of(w) -> float:

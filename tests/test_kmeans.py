@@ -130,3 +130,41 @@ def test_float32_path_keeps_dtype_and_its_own_tolerance():
     assert res.centroids.dtype == np.float32 and res.inertia.dtype == np.float32
     # float32 tolerance: eps = 1.19e-7 in the same rule.
     assert_leq(res.inertia, _inertia(w, start, 6), w=w)
+
+
+def _canonical(labels):
+    """Labels renamed in order of first appearance: equal iff the partitions are equal."""
+    labels = np.asarray(labels)
+    _, first = np.unique(labels, return_index=True)
+    order = np.argsort(np.argsort(first))
+    return order[np.searchsorted(np.unique(labels), labels)]
+
+
+@pytest.mark.parametrize("dtype,scales", [(np.float32, (1e25, 1e-25, 2.0**-100)),
+                                          (np.float64, (1e150, 1e-150, 1e-300))])
+def test_fold_partition_is_scale_equivariant_and_its_error_scales_back(dtype, scales):
+    # k-means runs on a centred copy scaled by a power of two, so the magnitude of w
+    # changes neither the partition nor, up to the scale factor, the error.
+    for seed in range(3):
+        w = np.asarray(pg.families.sample("gaussian", jax.random.key(seed), 12, 3), dtype)
+        ref = pg.fold(w, 6, key=jax.random.key(0))
+        for s in scales:
+            res = pg.fold(w * dtype(s), 6, key=jax.random.key(0))
+            np.testing.assert_array_equal(_canonical(res.labels), _canonical(ref.labels))
+            assert np.all(np.isfinite(np.asarray(res.centroids)))
+            big = float(ref.inertia) * s * s  # the true error, as a Python float
+            if float(np.finfo(dtype).tiny) < big < float(np.finfo(dtype).max):
+                np.testing.assert_allclose(float(res.inertia), big, rtol=1e-4)
+
+
+@pytest.mark.parametrize("offset", [1e4, 1e8])
+def test_rows_far_from_the_origin_fold_as_well_as_centred_rows(offset):
+    # Rows c + N(0, 1): the matrix-product distances of the raw rows would lose every digit
+    # of the spread to cancellation; the solver sees the centred copy.
+    for seed in range(3):
+        z = np.asarray(pg.families.sample("clustered", jax.random.key(seed), 12, 3))
+        near = pg.fold(z, 4, key=jax.random.key(0))
+        far = pg.fold(z + offset, 4, key=jax.random.key(0))
+        on_z = float(_inertia(z, np.asarray(far.labels), 4))
+        assert on_z <= float(near.inertia) * (1 + 1e-6)
+        np.testing.assert_allclose(float(far.inertia), on_z, rtol=1e-5)

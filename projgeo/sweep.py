@@ -1,0 +1,148 @@
+"""The error-versus-rank curve, certified at every k: :func:`rank_sweep` (C3, C4, C5).
+
+For every rank k of a layer ``W`` (n rows): magnitude pruning at k, the C3 fold ``π_{S*}``
+and the certified fold at k+1 (:func:`projgeo.certified_fold`), and the default fold at k
+(:func:`projgeo.fold`): the curves of the paper's figures, with
+``certified_error ≤ prune_error`` bitwise at every k.
+
+One compiled program per capacity bucket of ``k + 1`` (the rule of :func:`projgeo.fold`):
+the ks of a bucket run through a ``lax.scan`` over chunks of :data:`CHUNK` ranks, so an
+all-k sweep of one ``(n, d, dtype)`` compiles at most ``⌈log₂ n⌉ + 1`` programs and a
+5-ratio sweep at most 5. Work is shared along k: the default fold at k+1, which the
+certified fold at k needs, is the default fold of the next rank when that is k+1.
+
+Reference: arXiv 2602.18116, Fig. 2–3; THEORY.md C3–C5.
+"""
+
+from __future__ import annotations
+
+import functools
+from typing import NamedTuple
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+from jaxtyping import Array, Float, Int
+
+from projgeo import _checks, kmeans
+from projgeo.certified import certify, prepare
+from projgeo.pruning import _check_norm, _row_order
+
+#: Ranks per scanned chunk (a bucket's last chunk is padded, padding skipped by lax.cond).
+CHUNK = 8
+
+
+class RankSweep(NamedTuple):
+    """Errors against rank (each (m,) in the order of ``k``; relative if asked).
+
+    Attributes:
+      k: (m,) int32 ranks.
+      prune_error: ``OPT_prune(k)``, magnitude pruning at k.
+      c3_error: ``E_fold(π_{S*})`` at k+1 (C3).
+      certified_error: the certified fold at k+1, ``≤ prune_error`` bitwise (C4(ii)).
+      fold_error: the default fold at k (compare with ``prune_error``: C5).
+    """
+
+    k: Int[Array, " m"]
+    prune_error: Float[Array, " m"]
+    c3_error: Float[Array, " m"]
+    certified_error: Float[Array, " m"]
+    fold_error: Float[Array, " m"]
+
+
+@functools.partial(jax.jit, static_argnames=("cap", "norm"))
+def _sweep_chunks(w, ks, valid, carry, opts, key, *, cap, norm):
+    """Scan over (chunks × CHUNK) ranks of one capacity; ``carry = (k, fold error at k)``."""
+    p = prepare(w)
+    order = _row_order(w, norm)
+    zero = jnp.zeros((), w.dtype)
+
+    def step(carry, x):
+        k, ok = x
+        prev_k, prev_fold = carry
+
+        def fold_at_k(_):
+            return kmeans.solve(p.ws, k, cap, opts, key=key)[0].inertia
+
+        fold_k = jax.lax.cond(ok & (prev_k != k), fold_at_k, lambda _: prev_fold, None)
+
+        def cert(_):
+            c = certify(p, order, k, cap, opts, key)
+            return c.prune, c.c3, c.inertia, c.default
+
+        zeros = (zero, zero, zero, zero)
+        prune, c3, certified, fold_k1 = jax.lax.cond(ok, cert, lambda _: zeros, None)
+        nxt = (jnp.where(ok, k + 1, prev_k), jnp.where(ok, fold_k1, prev_fold))
+        return nxt, (prune, c3, certified, fold_k)
+
+    carry, out = jax.lax.scan(step, carry, (ks, valid))
+    total = jnp.sum(p.wp * p.wp)
+    return carry, out, total, p.e
+
+
+def rank_sweep(
+    w: Float[Array, "n d"],
+    ks=None,
+    *,
+    key: jax.Array,
+    norm: str = "l2",
+    relative: bool = False,
+    max_iter: int = 300,
+    refine_iter: int = 1000,
+    split_merge_iter: int = 16,
+) -> RankSweep:
+    """Prune, C3, certified and default-fold errors at every rank in ``ks`` (C3–C5).
+
+    Args:
+      w: (n, d) floating weights, ``n ≥ 2``.
+      ks: ranks, integers in ``[1, n−1]`` (any order, repeats allowed); default all
+        ``1…n−1``.
+      key: ``jax.random`` key of the default folds' seeding (the same for every k).
+      norm: pruning score, ``"l2"`` or ``"l1"``.
+      relative: divide every error by ``||W||_F²`` (computed on a rescaled copy, so finite
+        for any finite ``w``, where the absolute errors may overflow).
+      max_iter, refine_iter, split_merge_iter: caps of every fold, as in :func:`projgeo.fold`.
+
+    Returns:
+      A :class:`RankSweep` of numpy arrays.
+
+    Raises:
+      TypeError, ValueError: on bad ``w``, ``ks`` or options.
+    """
+    w = _checks.check_weights(w)
+    n = w.shape[0]
+    if n < 2:
+        raise ValueError(f"rank_sweep needs n ≥ 2 rows (ranks 1…n−1); got shape {w.shape}.")
+    _check_norm(norm)
+    if ks is None:
+        ks = list(range(1, n))
+    ks = np.asarray([_checks.check_k(k, n - 1, "ks") for k in np.atleast_1d(
+        np.asarray(ks, dtype=object)).tolist()], np.int64)
+    if ks.size == 0:
+        raise ValueError("ks must hold at least one rank in [1, n−1]; got none.")
+    max_iter = _checks.check_k(max_iter, 1 << 30, "max_iter")
+    refine_iter = kmeans._check_count(refine_iter, "refine_iter")
+    split_merge_iter = kmeans._check_count(split_merge_iter, "split_merge_iter")
+    opts = kmeans.options(max_iter, refine_iter, split_merge_iter, 0.0, w.dtype)
+    todo = np.unique(ks)
+    found: dict[int, tuple] = {}
+    carry = (np.int32(-1), np.zeros((), w.dtype))
+    total = e = None
+    caps = np.array([kmeans.capacity(n, int(k) + 1) for k in todo])
+    for cap in np.unique(caps):
+        mine = todo[caps == cap]
+        m = -(-mine.size // CHUNK) * CHUNK
+        kk = np.full(m, mine[-1], np.int32)
+        kk[: mine.size] = mine
+        valid = np.arange(m) < mine.size
+        carry, out, total, e = _sweep_chunks(w, kk, valid, carry, opts, key, cap=int(cap),
+                                             norm=norm)
+        out = np.asarray(jax.device_get(out))
+        for i, k in enumerate(mine.tolist()):
+            found[k] = out[:, i]
+    table = np.stack([found[int(k)] for k in ks])  # (m, 4), scaled by 4^-e
+    if relative:
+        table = table / float(np.maximum(np.asarray(total), np.finfo(table.dtype).tiny))
+    else:
+        table = np.asarray(kmeans.times_pow2(jnp.asarray(table), 2 * e))
+    return RankSweep(ks.astype(np.int32), table[:, 0], table[:, 1], table[:, 2], table[:, 3])

@@ -1,0 +1,54 @@
+"""Compile once per capacity bucket: k and the iteration caps are traced (issue 10).
+
+Counted with ``jax.monitoring`` compile events (and persistent-cache hits), never timed.
+Each test uses a shape no other test uses, so that its counts start from nothing.
+"""
+
+import math
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+import projgeo as pg
+from projgeo import _checks
+from projgeo.kmeans import capacity
+from tests.helpers import count_compilations
+
+
+def _w(n, d, seed=0, dtype=np.float64):
+    """Weights on the device, already validated once: the validation's two tiny programs
+    per shape (isfinite, all) are compiled here, outside the counts, which are about the
+    solver."""
+    w = jnp.asarray(pg.families.sample("gaussian", jax.random.key(seed), n, d), dtype)
+    _checks.check_weights(w)
+    return w
+
+
+def test_capacity_rule_has_at_most_log2_n_plus_1_buckets():
+    for n in (1, 2, 5, 16, 17, 37, 64, 100, 1000, 4097):
+        caps = {capacity(n, k) for k in range(1, n + 1)}
+        assert len(caps) <= math.ceil(math.log2(n)) + 1
+        assert all(capacity(n, k) >= k for k in range(1, n + 1))
+
+
+def test_fold_sweep_over_every_k_compiles_at_most_log2_n_plus_1_programs():
+    n = 37
+    w = _w(n, 3)
+    key = jax.random.key(0)
+    with count_compilations() as compiled:
+        for k in range(1, n + 1):
+            res = pg.fold(w, k, key=key)
+            assert res.centroids.shape == (k, 3)
+    assert compiled() <= math.ceil(math.log2(n)) + 1, compiled()
+
+
+def test_a_new_k_or_cap_in_a_compiled_bucket_compiles_nothing():
+    w = _w(40, 2, seed=1)
+    key = jax.random.key(0)
+    pg.fold(w, 20, key=key)  # compiles the bucket of capacity 32
+    with count_compilations() as compiled:
+        for k in (17, 21, 31, 32):
+            pg.fold(w, k, key=key)
+        pg.fold(w, 25, key=key, max_iter=7, refine_iter=3, split_merge_iter=1, tol=1e-3)
+    assert compiled() == 0, compiled()
