@@ -52,18 +52,24 @@ class RankSweep(NamedTuple):
 
 
 @functools.partial(jax.jit, static_argnames=("cap", "norm"))
-def _sweep_chunk(w, js, certify_k, opts, key, *, cap, norm):
+def _sweep_chunk(w, js, certify_k, valid, opts, key, *, cap, norm):
     """Scan over CHUNK cluster counts j of one capacity: the default fold at j and, where
-    ``certify_k``, the certified fold of rank k = j−1 (one solver in the program)."""
+    ``certify_k``, the certified fold of rank k = j−1 (one solver in the program); the
+    padding of a last chunk (``~valid``) is skipped."""
     p = prepare(w)
     order = _row_order(w, norm)
+    zero = jnp.zeros((), w.dtype)
 
     def step(_, x):
-        j, cert = x
-        c = certify(p, order, j - 1, cap, opts, key, warm_ok=cert)
-        return None, (c.default, c.prune, c.c3, c.inertia)
+        j, cert, ok = x
 
-    _, out = jax.lax.scan(step, None, (js, certify_k))
+        def run(_):
+            c = certify(p, order, j - 1, cap, opts, key, warm_ok=cert)
+            return c.default, c.prune, c.c3, c.inertia
+
+        return None, jax.lax.cond(ok, run, lambda _: (zero, zero, zero, zero), None)
+
+    _, out = jax.lax.scan(step, None, (js, certify_k, valid))
     return out, jnp.sum(p.wp * p.wp), p.e
 
 
@@ -122,8 +128,10 @@ def rank_sweep(
             part = mine[start:start + CHUNK]
             js = np.full(CHUNK, part[-1], np.int32)
             js[: part.size] = part
-            cert = np.isin(js, [k + 1 for k in want]) & (np.arange(CHUNK) < part.size)
-            out, total, e = _sweep_chunk(w, js, cert, opts, key, cap=int(cap), norm=norm)
+            valid = np.arange(CHUNK) < part.size
+            cert = np.isin(js, [k + 1 for k in want]) & valid
+            out, total, e = _sweep_chunk(w, js, cert, valid, opts, key, cap=int(cap),
+                                         norm=norm)
             out = np.asarray(jax.device_get(out))
             for i, j in enumerate(part.tolist()):
                 fold_at[j] = out[0, i]
