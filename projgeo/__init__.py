@@ -47,6 +47,7 @@ from projgeo.lower_bounds import FoldLowerBound, fold_lower_bound
 from projgeo.projectors import FoldProjector, PruneProjector, fold_projector, prune_projector
 from projgeo.pruning import magnitude_prune, row_scores
 from projgeo.spectral import SpectralNorm, spectral_norm
+from projgeo.sweep import RankSweep, rank_sweep
 
 try:
     __version__ = _version("projgeo")
@@ -67,6 +68,7 @@ __all__ = [
     "KMeansResult",
     "NetworkBound",
     "PruneProjector",
+    "RankSweep",
     "SpectralNorm",
     "activations",
     "bounds",
@@ -98,6 +100,7 @@ __all__ = [
     "prune_projector",
     "pruned_mean",
     "pruning_partition",
+    "rank_sweep",
     "row_scores",
     "set_partitions",
     "sharding",
