@@ -4,7 +4,8 @@ JSON layout: ``meta`` (machine, load, versions, what ``--quick`` left out), ``re
 (one per case and method: seconds, float64 inertia, ratios to projgeo), ``ceilings``
 (matrix-product and Lloyd-step throughput per shape), ``scale`` (LLaMA-7B-shaped folds
 at three sizes, with the growth exponents), ``batched`` (certified C4 check) and
-``targets`` (each target of issue 6: value, threshold, met).
+``sweep`` (issue 10: rank-sweep compile counts, certified ÷ fold time, the cold
+BERT-small-shaped checkpoint) and ``targets`` (each target: value, threshold, met).
 """
 
 from __future__ import annotations
@@ -32,7 +33,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--quick", action="store_true",
                    help="≤ 10 min on 2 CPU cores: the large shape for one family only")
     p.add_argument("--json", type=Path, metavar="PATH", help="write the results as JSON")
-    p.add_argument("--only", choices=("cases", "scale", "batched"), action="append",
+    p.add_argument("--only", choices=("cases", "scale", "batched", "sweep"), action="append",
                    help="run only these parts (repeatable; default: all)")
     p.add_argument("--shapes", help="comma-separated shape names to run (default: all)")
     p.add_argument("--families", help="comma-separated families (default: all)")
@@ -105,7 +106,7 @@ def run_scale(sizes, log) -> dict:
                     "of log(time or memory) against log(n*d*k) (1 = linear in n*d*k)."}
 
 
-def _targets(records, ceilings, scale, batched) -> list[dict]:
+def _targets(records, ceilings, scale, batched, sweep=None) -> list[dict]:
     out = []
     by_case: dict[tuple, dict] = {}
     for r in records:
@@ -168,6 +169,10 @@ def _targets(records, ceilings, scale, batched) -> list[dict]:
                 f"to {batched['max_iterations']} Lloyd/Hartigan steps (mean "
                 f"{batched['mean_iterations']:.1f}), each a dozen small batched XLA:CPU ops; "
                 f"see batched_one_lloyd_step for the floor of one step")
+    if sweep:
+        from benchmarks import sweep as SW
+
+        SW.targets(sweep, add)
     return out
 
 
@@ -179,7 +184,7 @@ def main(argv: list[str] | None = None) -> int:
 
     jax.config.update("jax_enable_x64", True)  # the C4 check is float64; folds stay float32
     enable_compilation_cache()
-    parts = set(args.only or ("cases", "scale", "batched"))
+    parts = set(args.only or ("cases", "scale", "batched", "sweep"))
     log = lambda s: print(s, flush=True)  # noqa: E731
     t_start = time.perf_counter()
     todo = C.cases(args.quick)
@@ -206,9 +211,14 @@ def main(argv: list[str] | None = None) -> int:
         lean = B.run(args.batched_size, C.BATCHED["n"], C.BATCHED["d"], C.BATCHED["k"],
                      seed=args.seed, **C.BATCHED_LEAN)
         log(f"  batched C4, one Lloyd step: {lean['instances_per_second']:.0f} instances/s")
-    targets = _targets(records, ceilings, scale, batched)
+    sweep = None
+    if "sweep" in parts:
+        from benchmarks import sweep as SW
+
+        sweep = SW.run(log)
+    targets = _targets(records, ceilings, scale, batched, sweep)
     report = {"meta": _meta(args, time.perf_counter() - t_start), "records": records,
-              "ceilings": ceilings, "scale": scale, "batched": batched,
+              "ceilings": ceilings, "scale": scale, "batched": batched, "sweep": sweep,
               "batched_one_lloyd_step": lean, "targets": targets}
     for t in targets:
         log(f"{'MET   ' if t['met'] else 'MISSED'} {t['target']}: {t['value']:.4g} "

@@ -9,6 +9,7 @@ from importlib.metadata import version as _version
 from projgeo import (
     activations,
     bounds,
+    branch_bound,
     compress_network,
     families,
     lower_bounds,
@@ -19,6 +20,7 @@ from projgeo import (
 )
 from projgeo.activations import ACTIVATIONS, Activation
 from projgeo.bounds import NetworkBound, gated_bound, mlp_bound
+from projgeo.branch_bound import ExactFoldBnB, exact_fold_bnb
 from projgeo.certified import CertifiedFold, certified_fold
 from projgeo.compress_network import compress, project
 from projgeo.errors import (
@@ -45,6 +47,7 @@ from projgeo.lower_bounds import FoldLowerBound, fold_lower_bound
 from projgeo.projectors import FoldProjector, PruneProjector, fold_projector, prune_projector
 from projgeo.pruning import magnitude_prune, row_scores
 from projgeo.spectral import SpectralNorm, spectral_norm
+from projgeo.sweep import RankSweep, rank_sweep
 
 try:
     __version__ = _version("projgeo")
@@ -57,6 +60,7 @@ __all__ = [
     "Activation",
     "CertifiedFold",
     "ExactFold",
+    "ExactFoldBnB",
     "ExactPath",
     "FAMILIES",
     "FoldLowerBound",
@@ -64,15 +68,18 @@ __all__ = [
     "KMeansResult",
     "NetworkBound",
     "PruneProjector",
+    "RankSweep",
     "SpectralNorm",
     "activations",
     "bounds",
+    "branch_bound",
     "brute_force_fold",
     "c3_gain",
     "certified_fold",
     "compress",
     "compress_network",
     "exact_fold",
+    "exact_fold_bnb",
     "exact_fold_path",
     "exact_prune",
     "exact_prune_path",
@@ -93,6 +100,7 @@ __all__ = [
     "prune_projector",
     "pruned_mean",
     "pruning_partition",
+    "rank_sweep",
     "row_scores",
     "set_partitions",
     "sharding",

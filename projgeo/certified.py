@@ -128,12 +128,14 @@ def prepare(w) -> Prepared:
                     shift, e)
 
 
-def certify(p: Prepared, order, k, cap: int, opts, key, *, default=None) -> _Certified:
+def certify(p: Prepared, order, k, cap: int, opts, key, *, default=None,
+            warm_ok=True) -> _Certified:
     """The certified fold at k+1 (unvalidated; traced ``k``, capacity ``cap``; scaled copy).
 
     ``order``: all rows ranked by the pruning score (:func:`projgeo.pruning._row_order`).
     ``default``: a precomputed default route ``(state, iterations, converged)`` at k+1 on
-    ``p.ws``, or None to compute it here.
+    ``p.ws``, or None to compute it here. ``warm_ok``: (traced) False skips the warm start
+    (:func:`projgeo.rank_sweep` uses the default route alone where only the fold is wanted).
     """
     n = p.ws.shape[0]
     dtype = p.ws.dtype
@@ -148,16 +150,19 @@ def certify(p: Prepared, order, k, cap: int, opts, key, *, default=None) -> _Cer
     start = kmeans.refine.make_state(p.ws, sq_w, c3_labels, cap, k + 1)
 
     if default is None:
-        default = kmeans.solve(p.ws, k + 1, cap, opts, key=key)
-    st_d, it_d, done_d = default
+        bar = jnp.where(warm_ok, prune, jnp.inf)
+        st_d, it_d, done_d, st_w, it_w, done_w = _two_routes(p.ws, k + 1, cap, opts, key,
+                                                             c3_labels, bar, start)
+    else:
+        st_d, it_d, done_d = default
 
-    def warm(_):
-        return kmeans.solve(p.ws, k + 1, cap, opts, init=c3_labels)
+        def warm(_):
+            return kmeans.solve(p.ws, k + 1, cap, opts, init=c3_labels)
 
-    def skip(_):
-        return start, jnp.int32(0), jnp.bool_(True)
+        def skip(_):
+            return start, jnp.int32(0), jnp.bool_(True)
 
-    st_w, it_w, done_w = jax.lax.cond(st_d.inertia > prune, warm, skip, None)
+        st_w, it_w, done_w = jax.lax.cond(st_d.inertia > prune, warm, skip, None)
     use_d = (st_d.inertia <= prune) | (st_d.inertia <= st_w.inertia)
     best = jax.tree.map(lambda a, b: jnp.where(use_d, a, b), st_d, st_w)
     ok = best.inertia <= prune
@@ -168,6 +173,31 @@ def certify(p: Prepared, order, k, cap: int, opts, key, *, default=None) -> _Cer
     return _Certified(keep, c3_labels, labels, mu, prune, start.inertia, st_w.inertia,
                       st_d.inertia, inertia, route, it_d + it_w,
                       jnp.where(use_d, done_d, done_w))
+
+
+def _two_routes(ws, k1, cap, opts, key, c3_labels, prune, start):
+    """Default fold at k1, then (only if it is above ``prune``) the warm start at ``π_{S*}``.
+
+    One loop over the two routes around a single copy of the solver, so the program holds
+    one Lloyd/Hartigan/split–merge, not two (compiling dominates on a CPU).
+    """
+    none = (start, jnp.int32(0), jnp.bool_(True))
+
+    def cond(c):
+        r, (st_d, _, _), _ = c
+        return (r == 0) | ((r == 1) & (st_d.inertia > prune))
+
+    def body(c):
+        r, d, wm = c
+        init = jax.lax.cond(r == 0, lambda _: kmeans.seed(ws, k1, cap, key), lambda _: c3_labels,
+                            None)
+        out = kmeans.improve(ws, init, k1, cap, opts)
+        d = jax.tree.map(lambda a, b: jnp.where(r == 0, a, b), out, d)
+        wm = jax.tree.map(lambda a, b: jnp.where(r == 1, a, b), out, wm)
+        return r + 1, d, wm
+
+    _, d, wm = jax.lax.while_loop(cond, body, (jnp.int32(0), none, none))
+    return (*d, *wm)
 
 
 def _exponent(w):

@@ -176,6 +176,25 @@ def options(max_iter=300, refine_iter=1000, split_merge_iter=16, tol=0.0, dtype=
                    np.asarray(tol, dtype))
 
 
+def seed(ws, k, cap: int, key, *, seeding="bisect", n_local_trials: int = 2):
+    """Starting labels (n,) for k ≤ cap clusters (traced k): bisecting or k-means++."""
+    if seeding == "kmeans++":
+        centres = kmeans_plusplus(ws, cap, key, n_local_trials, k)
+        return nearest_centre(ws, jnp.sum(ws * ws, axis=1), centres, k)
+    return bisect(_sketch(ws, key), cap, k)
+
+
+def improve(ws, labels, k, cap: int, opts: Options):
+    """Lloyd, Hartigan, split–merge from ``labels``: (final State, iterations, converged)."""
+    sq_w = jnp.sum(ws * ws, axis=1)
+    cols = refresh_columns(ws.shape[0], cap)
+    st = refine.make_state(ws, sq_w, fill_empty(ws, labels, cap, k), cap, k)
+    st, it1, done1 = refine.lloyd(ws, sq_w, st, k, opts.max_iter, opts.tol, cols)
+    st, it2, done2 = refine.hartigan(ws, sq_w, st, k, opts.refine_iter, cols)
+    st, it3 = refine.split_merge(ws, sq_w, st, k, opts.split_merge_iter, opts.refine_iter, cols)
+    return st, it1 + it2 + it3, done1 & done2
+
+
 def solve(ws, k, cap: int, opts: Options, *, init=None, key=None, seeding="bisect",
           n_local_trials: int = 2):
     """The k-means solver on a normalised copy ``ws`` (unvalidated, traced ``k ≤ cap``).
@@ -183,20 +202,9 @@ def solve(ws, k, cap: int, opts: Options, *, init=None, key=None, seeding="bisec
     Seeds (or starts from ``init``), then Lloyd, Hartigan, split–merge; returns the final
     :class:`projgeo.refine.State` (capacity ``cap``), the iteration count and convergence.
     """
-    sq_w = jnp.sum(ws * ws, axis=1)
-    if init is not None:
-        labels = init
-    elif seeding == "kmeans++":
-        centres = kmeans_plusplus(ws, cap, key, n_local_trials, k)
-        labels = nearest_centre(ws, sq_w, centres, k)
-    else:
-        labels = bisect(_sketch(ws, key), cap, k)
-    cols = refresh_columns(ws.shape[0], cap)
-    st = refine.make_state(ws, sq_w, fill_empty(ws, labels, cap, k), cap, k)
-    st, it1, done1 = refine.lloyd(ws, sq_w, st, k, opts.max_iter, opts.tol, cols)
-    st, it2, done2 = refine.hartigan(ws, sq_w, st, k, opts.refine_iter, cols)
-    st, it3 = refine.split_merge(ws, sq_w, st, k, opts.split_merge_iter, opts.refine_iter, cols)
-    return st, it1 + it2 + it3, done1 & done2
+    if init is None:
+        init = seed(ws, k, cap, key, seeding=seeding, n_local_trials=n_local_trials)
+    return improve(ws, init, k, cap, opts)
 
 
 def scaled_back(st, shift, e, iterations, converged) -> KMeansResult:

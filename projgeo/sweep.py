@@ -5,11 +5,12 @@ and the certified fold at k+1 (:func:`projgeo.certified_fold`), and the default 
 (:func:`projgeo.fold`): the curves of the paper's figures, with
 ``certified_error ≤ prune_error`` bitwise at every k.
 
-One compiled program per capacity bucket of ``k + 1`` (the rule of :func:`projgeo.fold`):
-the ks of a bucket run through a ``lax.scan`` over chunks of :data:`CHUNK` ranks, so an
-all-k sweep of one ``(n, d, dtype)`` compiles at most ``⌈log₂ n⌉ + 1`` programs and a
-5-ratio sweep at most 5. Work is shared along k: the default fold at k+1, which the
-certified fold at k needs, is the default fold of the next rank when that is k+1.
+One compiled program per capacity bucket (the rule of :func:`projgeo.fold`), holding one
+copy of the solver: it scans over chunks of :data:`CHUNK` cluster counts ``j``, running the
+default fold at j and, where rank ``k = j−1`` is wanted, the certified fold's warm start
+(only if the default is above ``OPT_prune(k)``). An all-k sweep of one ``(n, d, dtype)``
+compiles at most ``⌈log₂ n⌉ + 1`` programs. Work is shared along k: the default fold at
+k+1 is both the fold of rank k+1 and the first route of the certified fold at k.
 
 Reference: arXiv 2602.18116, Fig. 2–3; THEORY.md C3–C5.
 """
@@ -24,7 +25,7 @@ import jax.numpy as jnp
 import numpy as np
 from jaxtyping import Array, Float, Int
 
-from projgeo import _checks, kmeans
+from projgeo import _checks, kmeans, lower_bounds
 from projgeo.certified import certify, prepare
 from projgeo.pruning import _check_norm, _row_order
 
@@ -41,6 +42,9 @@ class RankSweep(NamedTuple):
       c3_error: ``E_fold(π_{S*})`` at k+1 (C3).
       certified_error: the certified fold at k+1, ``≤ prune_error`` bitwise (C4(ii)).
       fold_error: the default fold at k (compare with ``prune_error``: C5).
+      lower_bound: a certified lower bound on ``OPT_fold(k)``, the spectral bound of
+        :func:`projgeo.fold_lower_bound` (one SVD for every k), so that
+        ``lower_bound ≤ OPT_fold(k) ≤ fold_error`` brackets the optimum.
     """
 
     k: Int[Array, " m"]
@@ -48,36 +52,40 @@ class RankSweep(NamedTuple):
     c3_error: Float[Array, " m"]
     certified_error: Float[Array, " m"]
     fold_error: Float[Array, " m"]
+    lower_bound: Float[Array, " m"]
+
+    @property
+    def fold_gap(self) -> Float[Array, " m"]:
+        """Certified relative optimality gap of the default fold, ``(fold − LB)/LB``.
+
+        0 where both are 0; ``inf`` where only the bound is 0.
+        """
+        fold, lb = np.asarray(self.fold_error), np.asarray(self.lower_bound)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            gap = (fold - lb) / lb
+        return np.where(lb > 0, gap, np.where(fold > 0, np.inf, 0.0))
 
 
 @functools.partial(jax.jit, static_argnames=("cap", "norm"))
-def _sweep_chunks(w, ks, valid, carry, opts, key, *, cap, norm):
-    """Scan over (chunks × CHUNK) ranks of one capacity; ``carry = (k, fold error at k)``."""
+def _sweep_chunk(w, js, certify_k, valid, opts, key, *, cap, norm):
+    """Scan over CHUNK cluster counts j of one capacity: the default fold at j and, where
+    ``certify_k``, the certified fold of rank k = j−1 (one solver in the program); the
+    padding of a last chunk (``~valid``) is skipped."""
     p = prepare(w)
     order = _row_order(w, norm)
     zero = jnp.zeros((), w.dtype)
 
-    def step(carry, x):
-        k, ok = x
-        prev_k, prev_fold = carry
+    def step(_, x):
+        j, cert, ok = x
 
-        def fold_at_k(_):
-            return kmeans.solve(p.ws, k, cap, opts, key=key)[0].inertia
+        def run(_):
+            c = certify(p, order, j - 1, cap, opts, key, warm_ok=cert)
+            return c.default, c.prune, c.c3, c.inertia
 
-        fold_k = jax.lax.cond(ok & (prev_k != k), fold_at_k, lambda _: prev_fold, None)
+        return None, jax.lax.cond(ok, run, lambda _: (zero, zero, zero, zero), None)
 
-        def cert(_):
-            c = certify(p, order, k, cap, opts, key)
-            return c.prune, c.c3, c.inertia, c.default
-
-        zeros = (zero, zero, zero, zero)
-        prune, c3, certified, fold_k1 = jax.lax.cond(ok, cert, lambda _: zeros, None)
-        nxt = (jnp.where(ok, k + 1, prev_k), jnp.where(ok, fold_k1, prev_fold))
-        return nxt, (prune, c3, certified, fold_k)
-
-    carry, out = jax.lax.scan(step, carry, (ks, valid))
-    total = jnp.sum(p.wp * p.wp)
-    return carry, out, total, p.e
+    _, out = jax.lax.scan(step, None, (js, certify_k, valid))
+    return out, jnp.sum(p.wp * p.wp), p.e
 
 
 def rank_sweep(
@@ -99,8 +107,8 @@ def rank_sweep(
         ``1…n−1``.
       key: ``jax.random`` key of the default folds' seeding (the same for every k).
       norm: pruning score, ``"l2"`` or ``"l1"``.
-      relative: divide every error by ``||W||_F²`` (computed on a rescaled copy, so finite
-        for any finite ``w``, where the absolute errors may overflow).
+      relative: divide every error (and the bound) by ``||W||_F²`` (computed on a rescaled
+        copy, so finite for any finite ``w``, where the absolute errors may overflow).
       max_iter, refine_iter, split_merge_iter: caps of every fold, as in :func:`projgeo.fold`.
 
     Returns:
@@ -124,25 +132,32 @@ def rank_sweep(
     refine_iter = kmeans._check_count(refine_iter, "refine_iter")
     split_merge_iter = kmeans._check_count(split_merge_iter, "split_merge_iter")
     opts = kmeans.options(max_iter, refine_iter, split_merge_iter, 0.0, w.dtype)
-    todo = np.unique(ks)
-    found: dict[int, tuple] = {}
-    carry = (np.int32(-1), np.zeros((), w.dtype))
+    want = set(np.unique(ks).tolist())
+    jobs = np.array(sorted(want | {k + 1 for k in want}))  # folds at k and at k+1
+    fold_at, cert_at = {}, {}
     total = e = None
-    caps = np.array([kmeans.capacity(n, int(k) + 1) for k in todo])
+    caps = np.array([kmeans.capacity(n, int(j)) for j in jobs])
     for cap in np.unique(caps):
-        mine = todo[caps == cap]
-        m = -(-mine.size // CHUNK) * CHUNK
-        kk = np.full(m, mine[-1], np.int32)
-        kk[: mine.size] = mine
-        valid = np.arange(m) < mine.size
-        carry, out, total, e = _sweep_chunks(w, kk, valid, carry, opts, key, cap=int(cap),
-                                             norm=norm)
-        out = np.asarray(jax.device_get(out))
-        for i, k in enumerate(mine.tolist()):
-            found[k] = out[:, i]
-    table = np.stack([found[int(k)] for k in ks])  # (m, 4), scaled by 4^-e
+        mine = jobs[caps == cap]
+        for start in range(0, mine.size, CHUNK):  # fixed-length chunks: one program per cap
+            part = mine[start:start + CHUNK]
+            js = np.full(CHUNK, part[-1], np.int32)
+            js[: part.size] = part
+            valid = np.arange(CHUNK) < part.size
+            cert = np.isin(js, [k + 1 for k in want]) & valid
+            out, total, e = _sweep_chunk(w, js, cert, valid, opts, key, cap=int(cap),
+                                         norm=norm)
+            out = np.asarray(jax.device_get(out))
+            for i, j in enumerate(part.tolist()):
+                fold_at[j] = out[0, i]
+                if cert[i]:
+                    cert_at[j - 1] = out[1:, i]
+    table = np.stack([np.append(cert_at[k], fold_at[k]) for k in ks.tolist()])  # ×4^-e
     if relative:
         table = table / float(np.maximum(np.asarray(total), np.finfo(table.dtype).tiny))
     else:
-        table = np.asarray(kmeans.times_pow2(jnp.asarray(table), 2 * e))
-    return RankSweep(ks.astype(np.int32), table[:, 0], table[:, 1], table[:, 2], table[:, 3])
+        table = np.ldexp(table, 2 * int(e))  # exact; on the host: no program per shape
+    path, unit, w_sq = (np.asarray(x) for x in lower_bounds._spectral_path(w))
+    path = path / max(float(w_sq), np.finfo(path.dtype).tiny) if relative else path * unit
+    return RankSweep(ks.astype(np.int32), table[:, 0], table[:, 1], table[:, 2], table[:, 3],
+                     path[ks - 1])

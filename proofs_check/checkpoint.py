@@ -5,19 +5,29 @@ For every compressible layer (see :mod:`projgeo.checkpoint`) and compression rat
 
 * ``prune``: magnitude pruning at k (``--norm`` picks the score; the error is Frobenius);
 * ``c3_fold``: the pruning-induced partition ``π_{S*}`` at k+1 (C3);
-* ``certified``: the certified fold at k+1, warm-started from ``π_{S*}`` (C4);
-* ``fold_k``, ``fold_k1``: the default k-means fold (k-means++ from ``--seed``) at k and k+1.
+* ``certified``: the certified fold at k+1 (:func:`projgeo.certified_fold`: the better of
+  the default fold and the warm start from ``π_{S*}``, never above ``prune``; C4);
+* ``fold_k``: the default k-means fold at k (seeded from ``--seed``);
+* ``fold_lower_bound`` and ``fold_gap`` (column "gap k"): a certified lower bound on
+  ``OPT_fold(k)`` (the spectral bound of :func:`projgeo.fold_lower_bound`) and the
+  certified optimality gap ``(fold_k − LB)/LB`` of the default fold.
 
-C3 (identity and ``c3_fold ≤ prune``) and C4 (``certified ≤ c3_fold ≤ prune``) must hold
-on every layer; ``fold_k ≤ prune`` (folding wins at equal rank, C5) is only reported.
-Nothing is written unless the whole checkpoint was read; the exit status is 1 on any
-C3/C4 violation, 2 on a usage error or an unreadable checkpoint.
+All of a layer's numbers come from one :func:`projgeo.rank_sweep` (one compiled program
+per capacity bucket and layer shape), relative to ``||W||_F²`` computed on a rescaled copy,
+so they are finite and correct for any finite weights (×1e200 or ×1e-200 alike).
+
+C3 (``c3_fold ≤ prune`` up to the tolerance rule) and C4 (``certified ≤ prune``, bitwise as
+computed) must hold on every layer; ``fold_k ≤ prune`` (folding wins at equal rank, C5) is
+only reported. Arguments and output paths are checked before any work. Nothing is written unless the
+whole checkpoint was read; the exit status is 1 on any C3/C4 violation, 2 on a usage error,
+an unwritable output path, an unreadable checkpoint or one with no compressible layer.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import re
 import sys
 from pathlib import Path
@@ -29,17 +39,31 @@ from proofs_check.frame import Progress
 DEFAULT_RATIOS = (0.1, 0.25, 0.5, 0.75, 0.9)
 #: Most ranks per error-against-rank curve (every k for smaller layers).
 CURVE_POINTS = 24
+#: ``--seed`` range: what ``jax.random.key`` takes on every backend.
+MAX_SEED = 2**32 - 1
 
 
-def _ratios(text: str) -> tuple[float, ...]:
+def _ratios(text: str):
+    if text.strip().lower() == "all":
+        return "all"
     try:
         r = tuple(float(x) for x in text.split(",") if x.strip())
     except ValueError:
         r = ()
     if not r or any(not 0.0 <= x < 1.0 for x in r):
         raise argparse.ArgumentTypeError(
-            f"expected comma-separated ratios in [0, 1), e.g. 0.1,0.5; got {text!r}")
+            f"expected 'all' or comma-separated ratios in [0, 1), e.g. 0.1,0.5; got {text!r}")
     return r
+
+
+def _seed(text: str) -> int:
+    try:
+        seed = int(text)
+    except ValueError:
+        seed = -1
+    if not 0 <= seed <= MAX_SEED:
+        raise argparse.ArgumentTypeError(f"expected an integer in [0, 2**32 − 1]; got {text!r}")
+    return seed
 
 
 def _regex(text: str) -> str:
@@ -56,10 +80,11 @@ def build_parser() -> argparse.ArgumentParser:
         description="Check C3/C4 (and report C5) on every layer of a checkpoint.")
     p.add_argument("path", type=Path, help=".safetensors, .npz, or .pt/.pth (needs torch)")
     p.add_argument("--ratios", type=_ratios, default=DEFAULT_RATIOS,
-                   help="compression ratios 1 - k/n (default 0.1,0.25,0.5,0.75,0.9)")
+                   help="compression ratios 1 - k/n (default 0.1,0.25,0.5,0.75,0.9), or 'all' "
+                        "for every k = 1..n-1 of every layer")
     p.add_argument("--layers", type=_regex, default=None, help="only layers matching REGEX")
     p.add_argument("--norm", choices=("l2", "l1"), default="l2", help="pruning score")
-    p.add_argument("--seed", type=int, default=0, help="seed of the default folding")
+    p.add_argument("--seed", type=_seed, default=0, help="seed of the default folding")
     p.add_argument("--json", type=Path, metavar="OUT", help="write the report as JSON")
     p.add_argument("--figures", type=Path, metavar="DIR", help="write error-vs-rank figures")
     p.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None,
@@ -67,61 +92,80 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
+def _output_problem(path: Path | None, *, directory: bool) -> str | None:
+    """Why ``path`` cannot be written (None if it can), checked before any work."""
+    if path is None:
+        return None
+    if directory:
+        if path.exists() and not path.is_dir():
+            return f"--figures {path}: exists and is not a directory"
+        parent = next((q for q in [path, *path.parents] if q.exists()), Path("."))
+    else:
+        if path.is_dir():
+            return f"--json {path}: is a directory"
+        parent = path.parent
+        if not parent.is_dir():
+            return f"--json {path}: the directory {parent} does not exist"
+    if not parent.is_dir():
+        return f"{path}: {parent} is not a directory"
+    if not os.access(parent, os.W_OK):
+        return f"{path}: {parent} is not writable"
+    return None
+
+
 def rank_for(ratio: float, n: int) -> int:
     """``k = max(1, round((1 − ratio)·n))``."""
     return max(1, min(n, round((1.0 - ratio) * n)))
 
 
-def check_layer(w: np.ndarray, ratios, *, norm: str, key) -> list[dict]:
-    """All numbers of one layer, one record per ratio (see the module docstring)."""
-    import jax
+def _ranks(ratios, n: int) -> list[tuple[float, int]]:
+    if ratios == "all":
+        return [(1.0 - k / n, k) for k in range(1, n)]
+    return [(r, rank_for(r, n)) for r in ratios]
 
+
+def _curve_ks(n: int) -> list[int]:
+    ks = np.linspace(1, n - 1, min(CURVE_POINTS, max(n - 1, 1))).round().astype(int)
+    return sorted({int(k) for k in ks if 1 <= k < n})
+
+
+def check_layer(w: np.ndarray, ratios, *, norm: str, key, curve: bool = False):
+    """All numbers of one layer (see the module docstring), from one :func:`projgeo.rank_sweep`.
+
+    Errors are relative to ``||W||_F²`` (computed on a rescaled copy: finite for any finite
+    weights). Returns ``(records, curve or None)``.
+    """
     import projgeo as pg
     from projgeo import tolerance
 
     n = w.shape[0]
-    total = float(np.sum(w * w))
-    scale = total if total > 0 else 1.0
-    tol = tolerance.tolerance(w.dtype, scale=scale, terms=w.size)
+    pairs = _ranks(ratios, n)
+    ks = sorted({k for _, k in pairs if k < n} | (set(_curve_ks(n)) if curve else set()))
+    tol = tolerance.tolerance(w.dtype, scale=1.0, terms=w.size)
+    at = {}
+    if ks:
+        s = pg.rank_sweep(w, ks, key=key, norm=norm, relative=True)
+        at = {int(k): tuple(float(x[i]) for x in s[1:]) for i, k in enumerate(s.k.tolist())}
     out = []
-    for i, ratio in enumerate(ratios):
-        k = rank_for(ratio, n)
-        kk = jax.random.fold_in(key, i)
-        p = pg.magnitude_prune(w, k, norm=norm)
-        rec = {"ratio": ratio, "k": k, "n": n, "prune": float(pg.prune_error(w, p)) / scale,
-               "fold_k": float(pg.fold(w, k, key=kk).inertia) / scale,
-               "c3_fold": None, "certified": None, "fold_k1": None,
-               "c3_holds": None, "c4_holds": None}
+    for ratio, k in pairs:
+        rec = {"ratio": ratio, "k": k, "n": n, "prune": 0.0, "fold_k": 0.0,
+               "fold_lower_bound": 0.0, "fold_gap": 0.0, "c3_fold": None,
+               "certified": None, "c3_holds": None, "c4_holds": None}
         if k < n:
-            q = pg.pruning_partition(p)
-            c3 = float(pg.fold_error(w, q))
-            prune, gain = float(pg.prune_error(w, p)), float(pg.c3_gain(w, p))
-            cert = float(pg.certified_fold(w, k).result.inertia)
-            rec |= {"c3_fold": c3 / scale, "certified": cert / scale,
-                    "fold_k1": float(pg.fold(w, k + 1, key=kk).inertia) / scale,
-                    "c3_holds": bool(abs(c3 - (prune - gain)) <= tol and c3 <= prune + tol),
-                    "c4_holds": bool(cert <= c3 + tol and cert <= prune + tol)}
-        rec["fold_wins_equal_rank"] = bool(rec["fold_k"] * scale <= rec["prune"] * scale + tol)
+            prune, c3, cert, fold_k, lb = at[k]
+            rec |= {"prune": prune, "fold_k": fold_k, "c3_fold": c3, "certified": cert,
+                    "fold_lower_bound": lb,
+                    "fold_gap": (fold_k - lb) / lb if lb > 0 else (0.0 if fold_k == 0 else None),
+                    "c3_holds": bool(c3 <= prune + tol),
+                    "c4_holds": bool(cert <= prune)}  # certified: bitwise as computed
+        rec["fold_wins_equal_rank"] = bool(rec["fold_k"] <= rec["prune"] + tol)
         out.append(rec)
-    return out
-
-
-def error_curve(w: np.ndarray, *, norm: str) -> dict:
-    """Relative errors against rank: pruning at k, C3 fold and certified fold at k+1."""
-    import projgeo as pg
-
-    n = w.shape[0]
-    scale = float(np.sum(w * w)) or 1.0
-    ks = sorted(set(np.linspace(1, n - 1, min(CURVE_POINTS, max(n - 1, 1))).round().astype(int)))
-    ks = [k for k in ks if 1 <= k < n]
-    curve = {"k": ks, "prune": [], "c3_fold_k1": [], "certified_k1": []}
-    for k in ks:
-        p = pg.magnitude_prune(w, k, norm=norm)
-        q = pg.pruning_partition(p)
-        curve["prune"].append(float(pg.prune_error(w, p)) / scale)
-        curve["c3_fold_k1"].append(float(pg.fold_error(w, q)) / scale)
-        curve["certified_k1"].append(float(pg.certified_fold(w, k).result.inertia) / scale)
-    return curve
+    crv = None
+    if curve:
+        cks = _curve_ks(n)
+        crv = {"k": cks, "prune": [at[k][0] for k in cks], "c3_fold_k1": [at[k][1] for k in cks],
+               "certified_k1": [at[k][2] for k in cks]}
+    return out, crv
 
 
 def run(args) -> int:
@@ -135,22 +179,29 @@ def run(args) -> int:
     except CheckpointError as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
+    if not layers:
+        print(f"error: {args.path}: no compressible layer (2-D or 4-D floating weights"
+              + (f" matching --layers {args.layers!r}" if args.layers else "")
+              + f"); {len(skipped)} tensors skipped.", file=sys.stderr)
+        return 2
     show = args.progress if args.progress is not None else sys.stderr.isatty()
     progress = Progress(show, "ckpt")
     key = jax.random.key(args.seed)
     report, curves = [], {}
     print(f"{args.path}: {len(layers)} layers, {len(skipped)} tensors skipped")
     print(f"{'layer':40s} {'n×d':>11s} {'ratio':>5s} {'k':>5s} {'prune':>8s} {'C3 k+1':>8s} "
-          f"{'cert k+1':>8s} {'fold k':>8s} {'fold k+1':>8s}  C3 C4 win")
+          f"{'cert k+1':>8s} {'fold k':>8s} {'gap k':>7s}  C3 C4 win")
     try:
         for li, layer in enumerate(layers):
             w = layer_rows(ckpt, layer)
-            recs = check_layer(w, args.ratios, norm=args.norm, key=jax.random.fold_in(key, li))
+            recs, crv = check_layer(w, args.ratios, norm=args.norm,
+                                    key=jax.random.fold_in(key, li),
+                                    curve=args.figures is not None)
             report.append({"name": layer.name, "weight": layer.weight, "bias": layer.bias,
                            "shape": list(w.shape), "ratios": recs})
-            if args.figures is not None:
-                curves[layer.name] = error_curve(w, norm=args.norm)
-            for r in recs:
+            if crv is not None:
+                curves[layer.name] = crv
+            for r in recs if args.ratios != "all" else recs[:: max(1, len(recs) // 5)]:
                 print(_row(layer.name, w.shape, r))
             progress.update(li + 1, len(layers), layer.name)
     except CheckpointError as e:
@@ -159,16 +210,18 @@ def run(args) -> int:
     summary = _summary(report, args.ratios)
     print(f"\n{summary['layers']} layers checked, {summary['violations']} C3/C4 violations; "
           "fold at k beats pruning at k (C5) in: "
-          + ", ".join(f"{r:g}: {v:.0%}" for r, v in summary["equal_rank_win_rate"].items()))
+          + ", ".join(f"{r}: {v:.0%}" for r, v in summary["equal_rank_win_rate"].items()))
     if args.json is not None:
         doc = {"checkpoint": str(args.path), "format": ckpt.format, "norm": args.norm,
-               "ratios": list(args.ratios), "seed": args.seed, "summary": summary,
-               "layers": report, "skipped": [s._asdict() for s in skipped]}
-        args.json.write_text(json.dumps(doc, indent=2) + "\n")
+               "ratios": args.ratios if args.ratios == "all" else list(args.ratios),
+               "seed": args.seed, "summary": summary, "layers": report,
+               "skipped": [s._asdict() for s in skipped]}
+        args.json.write_text(json.dumps(doc, indent=2, allow_nan=False) + "\n")
     if args.figures is not None:
         from proofs_check import checkpoint_figures
 
-        checkpoint_figures.write(args.figures, report, curves, args.ratios)
+        ratios = args.ratios if args.ratios != "all" else ()
+        checkpoint_figures.write(args.figures, report, curves, ratios)
     return 1 if summary["violations"] else 0
 
 
@@ -176,32 +229,41 @@ def _fmt(x) -> str:
     return f"{x:8.4f}" if x is not None else f"{'-':>8s}"
 
 
+def _gap(g) -> str:
+    return f"{'-':>7s}" if g is None else f"{100 * g:6.1f}%" if g < 10 else f"{'>999%':>7s}"
+
+
 def _row(name, shape, r) -> str:
     flag = {True: "ok", False: "NO", None: "-"}
     return (f"{name[-40:]:40s} {f'{shape[0]}×{shape[1]}':>11s} {r['ratio']:5.2f} {r['k']:5d} "
             f"{_fmt(r['prune'])} {_fmt(r['c3_fold'])} {_fmt(r['certified'])} "
-            f"{_fmt(r['fold_k'])} {_fmt(r['fold_k1'])}  {flag[r['c3_holds']]:>2s} "
+            f"{_fmt(r['fold_k'])} {_gap(r['fold_gap'])}  {flag[r['c3_holds']]:>2s} "
             f"{flag[r['c4_holds']]:>2s} {'yes' if r['fold_wins_equal_rank'] else 'no'}")
 
 
 def _summary(report, ratios) -> dict:
     recs = [r for layer in report for r in layer["ratios"]]
     bad = [r for r in recs if r["c3_holds"] is False or r["c4_holds"] is False]
-    win = {str(ratio): float(np.mean([r["fold_wins_equal_rank"] for r in recs
-                                      if r["ratio"] == ratio])) if recs else 0.0
-           for ratio in ratios}
+    if ratios == "all":
+        groups = {"all": recs}
+    else:
+        groups = {str(float(x)): [r for r in recs if r["ratio"] == x] for x in ratios}
+    win = {g: float(np.mean([r["fold_wins_equal_rank"] for r in rs])) for g, rs in groups.items()
+           if rs}
     return {"layers": len(report), "checks": len(recs), "violations": len(bad),
-            "equal_rank_win_rate": {float(k): v for k, v in win.items()}}
+            "equal_rank_win_rate": win}
 
 
 def main(argv: list[str]) -> int:
     args = build_parser().parse_args(argv)
-    import os
-
-    # Every (layer shape, k) compiles its own k-means kernels, and on a CPU compiling
-    # dominates: without LLVM optimisation the example checkpoint of the README ran in
-    # 1 min 44 s instead of 4 min 31 s (the products still call the optimised GEMM library).
-    # XLA reads the flag when the backend starts; a user's own XLA_FLAGS are kept.
+    for problem in (_output_problem(args.json, directory=False),
+                    _output_problem(args.figures, directory=True)):
+        if problem:
+            print(f"error: {problem}; nothing was written.", file=sys.stderr)
+            return 2
+    # Compiling dominates on a CPU: without LLVM optimisation the example checkpoint of the
+    # README ran in 1 min 44 s instead of 4 min 31 s (the products still call the optimised
+    # GEMM library). XLA reads the flag when the backend starts; a user's own flag is kept.
     if "xla_backend_optimization_level" not in os.environ.get("XLA_FLAGS", ""):
         os.environ["XLA_FLAGS"] = (os.environ.get("XLA_FLAGS", "")
                                    + " --xla_backend_optimization_level=0").strip()

@@ -1,0 +1,255 @@
+"""Exact ``OPT_fold(k)`` beyond enumeration: branch and bound on Peng–Wei SDP bounds (C4, C5).
+
+Enumeration (:mod:`projgeo.exact`) stops at ``n = 10`` rows. Above that, this module proves
+optimality instead of trying every partition: a depth-first search over **must-link** /
+**cannot-link** decisions on pairs of rows, each node bounded below by the SDP relaxation of
+:mod:`projgeo.lower_bounds` restricted to the node's decisions, and pruned when that bound
+reaches the best fold known (the incumbent).
+
+A node's must-links merge rows into groups ``g`` of sizes ``m_g`` with means ``c_g``. Any
+partition of the groups has
+
+    E_fold = Σ_g scatter_g + tr G̃ − ⟨G̃, Z̃⟩,   G̃ = D^{1/2}(C − 1μᵀ)(C − 1μᵀ)ᵀD^{1/2},
+
+with ``D = diag(m)``, ``μ`` the mean row and ``Z̃ = D^{1/2} Z D^{1/2}`` the partition's
+projector: symmetric, ``Z̃ ⪰ 0``, entrywise ``≥ 0``, ``Z̃ e = e`` for ``e = D^{1/2}1/√n``,
+rank k, and ``Z̃_gh = 0`` for every cannot-linked pair. The relaxation keeps all of these but
+the rank, replaced by ``tr Z̃ = k``; its dual bound ``LB(N)`` (any ``N ≥ 0`` on free pairs,
+any sign on cannot-linked ones) is valid however early ADMM stops, as in
+:func:`projgeo.fold_lower_bound`. The problem is padded to ``n`` groups (padding has weight
+0 and is forced to 0), so one compiled bound serves every node and every k of a shape.
+
+Branching takes the undecided pair whose normalised relaxed entry
+``Z̃_gh / √(Z̃_gg Z̃_hh)`` is closest to 1/2, must-link first. A node with exactly k groups
+is a leaf: its only partition is its groups. The incumbent starts as the best of a few
+:func:`projgeo.fold` runs. The search ends with ``lower_bound = min(incumbent, bounds of the
+open nodes) = inertia`` up to ``rel_gap``.
+
+Reference: THEORY.md C4, C5; Peng and Wei (2007); Piccialli, Sudoso and Wiegele, "SOS-SDP:
+an exact solver for minimum sum-of-squares clustering", INFORMS J. Comput. 34 (2022).
+"""
+
+from __future__ import annotations
+
+import functools
+from typing import NamedTuple
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+from jaxtyping import Array, Float, Int
+
+from projgeo import _checks, tolerance
+from projgeo.lower_bounds import _fantope, _ky_fan
+
+#: Default relative gap at which a node is pruned (``LB ≥ (1 − rel_gap)·incumbent``).
+REL_GAP = 1e-9
+
+
+class ExactFoldBnB(NamedTuple):
+    """An optimal fold proved by branch and bound.
+
+    Attributes:
+      labels: (n,) int32 cluster of each row, in ``[0, k)``.
+      inertia: its inertia, ``OPT_fold(k)`` when ``proved``.
+      lower_bound: certified ``≤ OPT_fold(k)``: the least bound of any closed or open
+        subtree; within ``rel_gap`` of ``inertia`` when ``proved``.
+      nodes: search-tree nodes bounded.
+      proved: ``lower_bound ≥ (1 − rel_gap)·inertia − 2·tol``; False only if ``max_nodes``
+        stopped the search first.
+    """
+
+    labels: Int[Array, " n"]
+    inertia: Float[Array, ""]
+    lower_bound: Float[Array, ""]
+    nodes: int
+    proved: bool
+
+
+def _householder_basis(e):
+    """(m, m−1) orthonormal basis of ``e^⊥`` for the unit vector ``e``."""
+    m = e.shape[0]
+    sign = jnp.where(e[0] >= 0, 1.0, -1.0).astype(e.dtype)
+    v = e * sign
+    v = v.at[0].add(1.0)  # v = e₁ + sign(e₀)·e, never 0
+    h = jnp.eye(m, dtype=e.dtype) - 2.0 * jnp.outer(v, v) / jnp.dot(v, v)
+    return h[:, 1:]
+
+
+@functools.partial(jax.jit, static_argnames=("max_iter",))
+def _node_bound(g, e, fixed, k, stop_at, *, max_iter: int):
+    """Best dual bound ``LB(N)`` (for ``tr g``-normalised ``g``) and the last relaxed ``Z̃``.
+
+    ``fixed`` marks entries forced to 0 (cannot-linked pairs, padding). ADMM stops once the
+    bound reaches ``stop_at`` (the node is pruned), the residuals fall below 1e-7, or after
+    ``max_iter`` steps. Returns ``(bound, Z̃, iterations)``.
+    """
+    m = g.shape[0]
+    basis = _householder_basis(e)
+    ee = jnp.outer(e, e)
+
+    def project(mat):
+        t = basis.T @ mat @ basis
+        return ee + basis @ _fantope(0.5 * (t + t.T), k - 1) @ basis.T
+
+    def bound(u, rho):
+        nmul = rho * jnp.where(fixed, -u, jnp.maximum(-u, 0.0))
+        a = basis.T @ (g + nmul) @ basis
+        lb = jnp.trace(g) - e @ (g + nmul) @ e - _ky_fan(0.5 * (a + a.T), k - 1)
+        scale = jnp.trace(g) + jnp.sqrt(jnp.sum((g + nmul) ** 2))
+        return lb - tolerance.FACTOR * tolerance.eps(g.dtype) * m * scale
+
+    def cond(state):
+        it, _, _, _, best, _, res = state
+        return (it < max_iter) & (best < stop_at) & (res > 1e-7)
+
+    def body(state):
+        it, y, u, rho, best, _, _ = state
+        z = project(y - u + g / rho)
+        y_new = jnp.where(fixed, 0.0, jnp.maximum(z + u, 0.0))
+        u = u + z - y_new
+        primal = jnp.sqrt(jnp.sum((z - y_new) ** 2) / m)
+        dual = rho * jnp.sqrt(jnp.sum((y_new - y) ** 2) / m)
+        res = jnp.maximum(primal, dual)
+        last = (it % 5 == 4) | (it + 1 >= max_iter) | (res <= 1e-7)
+        lb = jax.lax.cond(last, lambda: bound(u, rho), lambda: -jnp.inf * jnp.ones((), g.dtype))
+        factor = jnp.where(primal > 10 * dual, 2.0, jnp.where(dual > 10 * primal, 0.5, 1.0))
+        factor = factor.astype(g.dtype)
+        return it + 1, y_new, u / factor, rho * factor, jnp.maximum(best, lb), z, res
+
+    y0 = project(jnp.zeros((m, m), g.dtype))
+    inf = jnp.asarray(jnp.inf, g.dtype)
+    state = (jnp.zeros((), jnp.int32), y0, jnp.zeros_like(g), jnp.asarray(1.0 / m, g.dtype),
+             -inf, y0, inf)
+    it, _, _, _, best, z, _ = jax.lax.while_loop(cond, body, state)
+    return best, z, it
+
+
+def _groups(ws, group):
+    """Sizes, means and within-group scatter of the groups ``0…G−1`` named by ``group``."""
+    count = int(group.max()) + 1
+    sizes = np.bincount(group, minlength=count).astype(ws.dtype)
+    means = np.zeros((count, ws.shape[1]), ws.dtype)
+    np.add.at(means, group, ws)
+    means /= sizes[:, None]
+    scatter = float(np.sum((ws - means[group]) ** 2))
+    return sizes, means, scatter
+
+
+def _inertia(ws, labels):
+    _, _, scatter = _groups(ws, np.unique(labels, return_inverse=True)[1])
+    return scatter
+
+
+def exact_fold_bnb(w: Float[Array, "n d"], k: int, *, max_nodes: int = 20000,
+                   max_iter: int = 200, rel_gap: float = REL_GAP, key=None) -> ExactFoldBnB:
+    """``OPT_fold(k)`` and an optimal partition, proved by SDP branch and bound (C4, C5).
+
+    Host-side search over one compiled bound per ``(n, dtype)`` (see the module docstring);
+    ``k`` does not recompile.
+
+    Args:
+      w: (n, d) floating weights, finite (float64 recommended: the gap is relative 1e-9).
+      k: number of clusters, ``1 ≤ k ≤ n``.
+      max_nodes: stop after this many bounded nodes (``proved`` is then False).
+      max_iter: ADMM iterations per node.
+      rel_gap: a node is closed when its bound ``LB`` (already lowered by the tolerance
+        rule's ``tol`` for ``‖W_c‖²``) satisfies ``LB ≥ (1 − rel_gap)·incumbent − 2·tol``:
+        a relative gap, with the rounding floor of the tolerance rule where OPT is tiny.
+      key: ``jax.random`` key of the incumbent's folds (default ``jax.random.key(0)``).
+
+    Returns:
+      :class:`ExactFoldBnB`.
+    """
+    from projgeo.kmeans import fold  # above the bounds in the library; imported lazily
+
+    w = _checks.check_weights(w)
+    n = w.shape[0]
+    k = _checks.check_k(k, n)
+    if isinstance(max_nodes, bool) or not isinstance(max_nodes, int) or max_nodes < 1:
+        raise ValueError(f"max_nodes must be a positive integer; got {max_nodes!r}.")
+    key = jax.random.key(0) if key is None else key
+    ws = np.asarray(w, np.float64 if w.dtype == jnp.float64 else np.float32)
+    ws = ws - ws.mean(0)
+    top = float(np.max(np.abs(ws)))
+    e2 = np.frexp(top)[1] if top > 0 else 0
+    ws = np.ldexp(ws, -e2)  # exact power-of-two rescaling; inertia scales by 4^e2
+    unit = float(np.ldexp(1.0, 2 * e2))
+
+    def result(labels, value, lb, nodes, proved):
+        return ExactFoldBnB(jnp.asarray(labels, jnp.int32), jnp.asarray(value * unit, w.dtype),
+                            jnp.asarray(max(min(lb, value), 0.0) * unit, w.dtype), nodes, proved)
+
+    if k == n:
+        return result(np.arange(n), 0.0, 0.0, 0, True)
+    if k == 1:
+        v = float(np.sum(ws * ws))
+        return result(np.zeros(n, int), v, v, 0, True)
+
+    best_labels, best = None, np.inf
+    for i in range(4):
+        lab = np.asarray(fold(jnp.asarray(ws), k, key=jax.random.fold_in(key, i)).labels)
+        v = _inertia(ws, lab)
+        if v < best:
+            best_labels, best = lab, v
+
+    total = float(np.sum(ws * ws))
+    stack = [(np.arange(n), frozenset())]
+    nodes, open_bound, floor = 0, np.inf, np.inf  # floor: least bound of a closed subtree
+    kk = jnp.asarray(k, jnp.int32)
+    while stack:
+        group, cannot = stack.pop()
+        sizes, means, scatter = _groups(ws, group)
+        count = len(sizes)
+        if count == k:  # leaf: each group its own cluster
+            floor = min(floor, scatter)
+            if scatter < best:
+                best_labels, best = group.copy(), scatter
+            continue
+        if nodes >= max_nodes:
+            open_bound = min(open_bound, scatter)
+            continue
+        nodes += 1
+        root = np.sqrt(sizes)
+        c = (means - (sizes @ means) / n) * root[:, None]
+        g = np.zeros((n, n), ws.dtype)
+        g[:count, :count] = c @ c.T
+        tr = float(np.trace(g))
+        e = np.zeros(n, ws.dtype)
+        e[:count] = root / np.sqrt(n)
+        fixed = np.ones((n, n), bool)
+        fixed[:count, :count] = False
+        for a, b in cannot:
+            fixed[a, b] = fixed[b, a] = True
+        scale = tr if tr > 0 else 1.0
+        slack = tolerance.tolerance(ws.dtype, scale=total, terms=ws.size)
+        stop_at = (best - rel_gap * best - slack - scatter) / scale
+        lb_rel, z, _ = _node_bound(jnp.asarray(g / scale), jnp.asarray(e), jnp.asarray(fixed),
+                                   kk, jnp.asarray(stop_at, g.dtype), max_iter=max_iter)
+        lb = scatter + max(float(lb_rel), 0.0) * scale - slack
+        if lb >= best - rel_gap * best - 2 * slack:  # closed up to the gap rule
+            floor = min(floor, lb)
+            continue
+        z = np.asarray(z)[:count, :count]
+        diag = np.sqrt(np.maximum(np.diag(z), 1e-300))
+        zn = z / diag[:, None] / diag[None, :]
+        free = ~fixed[:count, :count] & np.triu(np.ones((count, count), bool), 1)
+        if not free.any():  # more than k groups, all pairwise cannot-linked: infeasible
+            continue
+        score = np.where(free, -np.abs(zn - 0.5), -np.inf)
+        a, b = np.unravel_index(np.argmax(score), score.shape)
+        # cannot-link child (explored second), then must-link child (explored first)
+        stack.append((group, cannot | {(int(a), int(b))}))
+        if count - 1 >= k:
+            merged = np.where(group == b, a, group)
+            relabel = np.unique(merged, return_inverse=True)[1]
+            old_to_new = {old: int(relabel[np.flatnonzero(merged == old)[0]])
+                          for old in np.unique(merged)}
+            moved = frozenset(tuple(sorted((old_to_new[x if x != b else a],
+                                            old_to_new[y if y != b else a])))
+                              for x, y in cannot)
+            stack.append((relabel, moved))
+    lower = min(best, open_bound, floor)
+    slack = tolerance.tolerance(ws.dtype, scale=total, terms=ws.size)
+    proved = lower >= best - rel_gap * best - 2 * slack
+    return result(best_labels, best, lower, nodes, bool(proved))
