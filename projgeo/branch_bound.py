@@ -55,7 +55,8 @@ class ExactFoldBnB(NamedTuple):
       lower_bound: certified ``≤ OPT_fold(k)``: the least bound of any closed or open
         subtree; within ``rel_gap`` of ``inertia`` when ``proved``.
       nodes: search-tree nodes bounded.
-      proved: False only if ``max_nodes`` stopped the search first.
+      proved: ``lower_bound ≥ (1 − rel_gap)·inertia − 2·tol``; False only if ``max_nodes``
+        stopped the search first.
     """
 
     labels: Int[Array, " n"]
@@ -152,7 +153,9 @@ def exact_fold_bnb(w: Float[Array, "n d"], k: int, *, max_nodes: int = 20000,
       k: number of clusters, ``1 ≤ k ≤ n``.
       max_nodes: stop after this many bounded nodes (``proved`` is then False).
       max_iter: ADMM iterations per node.
-      rel_gap: a node is pruned when its bound is within this relative gap of the incumbent.
+      rel_gap: a node is closed when its bound ``LB`` (already lowered by the tolerance
+        rule's ``tol`` for ``‖W_c‖²``) satisfies ``LB ≥ (1 − rel_gap)·incumbent − 2·tol``:
+        a relative gap, with the rounding floor of the tolerance rule where OPT is tiny.
       key: ``jax.random`` key of the incumbent's folds (default ``jax.random.key(0)``).
 
     Returns:
@@ -175,7 +178,7 @@ def exact_fold_bnb(w: Float[Array, "n d"], k: int, *, max_nodes: int = 20000,
 
     def result(labels, value, lb, nodes, proved):
         return ExactFoldBnB(jnp.asarray(labels, jnp.int32), jnp.asarray(value * unit, w.dtype),
-                            jnp.asarray(min(lb, value) * unit, w.dtype), nodes, proved)
+                            jnp.asarray(max(min(lb, value), 0.0) * unit, w.dtype), nodes, proved)
 
     if k == n:
         return result(np.arange(n), 0.0, 0.0, 0, True)
@@ -220,19 +223,18 @@ def exact_fold_bnb(w: Float[Array, "n d"], k: int, *, max_nodes: int = 20000,
             fixed[a, b] = fixed[b, a] = True
         scale = tr if tr > 0 else 1.0
         slack = tolerance.tolerance(ws.dtype, scale=total, terms=ws.size)
-        stop_at = (best * (1.0 - rel_gap) + slack - scatter) / scale
+        stop_at = (best - rel_gap * best - slack - scatter) / scale
         lb_rel, z, _ = _node_bound(jnp.asarray(g / scale), jnp.asarray(e), jnp.asarray(fixed),
                                    kk, jnp.asarray(stop_at, g.dtype), max_iter=max_iter)
         lb = scatter + max(float(lb_rel), 0.0) * scale - slack
-        if lb >= best * (1.0 - rel_gap):
+        if lb >= best - rel_gap * best - 2 * slack:  # closed up to the gap rule
             floor = min(floor, lb)
             continue
         z = np.asarray(z)[:count, :count]
         diag = np.sqrt(np.maximum(np.diag(z), 1e-300))
         zn = z / diag[:, None] / diag[None, :]
         free = ~fixed[:count, :count] & np.triu(np.ones((count, count), bool), 1)
-        if not free.any():
-            open_bound = min(open_bound, lb)
+        if not free.any():  # more than k groups, all pairwise cannot-linked: infeasible
             continue
         score = np.where(free, -np.abs(zn - 0.5), -np.inf)
         a, b = np.unravel_index(np.argmax(score), score.shape)
@@ -248,5 +250,6 @@ def exact_fold_bnb(w: Float[Array, "n d"], k: int, *, max_nodes: int = 20000,
                               for x, y in cannot)
             stack.append((relabel, moved))
     lower = min(best, open_bound, floor)
-    proved = lower >= best * (1.0 - rel_gap)
+    slack = tolerance.tolerance(ws.dtype, scale=total, terms=ws.size)
+    proved = lower >= best - rel_gap * best - 2 * slack
     return result(best_labels, best, lower, nodes, bool(proved))

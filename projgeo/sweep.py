@@ -25,7 +25,7 @@ import jax.numpy as jnp
 import numpy as np
 from jaxtyping import Array, Float, Int
 
-from projgeo import _checks, kmeans
+from projgeo import _checks, kmeans, lower_bounds
 from projgeo.certified import certify, prepare
 from projgeo.pruning import _check_norm, _row_order
 
@@ -42,6 +42,9 @@ class RankSweep(NamedTuple):
       c3_error: ``E_fold(π_{S*})`` at k+1 (C3).
       certified_error: the certified fold at k+1, ``≤ prune_error`` bitwise (C4(ii)).
       fold_error: the default fold at k (compare with ``prune_error``: C5).
+      lower_bound: a certified lower bound on ``OPT_fold(k)``, the spectral bound of
+        :func:`projgeo.fold_lower_bound` (one SVD for every k), so that
+        ``lower_bound ≤ OPT_fold(k) ≤ fold_error`` brackets the optimum.
     """
 
     k: Int[Array, " m"]
@@ -49,6 +52,18 @@ class RankSweep(NamedTuple):
     c3_error: Float[Array, " m"]
     certified_error: Float[Array, " m"]
     fold_error: Float[Array, " m"]
+    lower_bound: Float[Array, " m"]
+
+    @property
+    def fold_gap(self) -> Float[Array, " m"]:
+        """Certified relative optimality gap of the default fold, ``(fold − LB)/LB``.
+
+        0 where both are 0; ``inf`` where only the bound is 0.
+        """
+        fold, lb = np.asarray(self.fold_error), np.asarray(self.lower_bound)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            gap = (fold - lb) / lb
+        return np.where(lb > 0, gap, np.where(fold > 0, np.inf, 0.0))
 
 
 @functools.partial(jax.jit, static_argnames=("cap", "norm"))
@@ -92,8 +107,8 @@ def rank_sweep(
         ``1…n−1``.
       key: ``jax.random`` key of the default folds' seeding (the same for every k).
       norm: pruning score, ``"l2"`` or ``"l1"``.
-      relative: divide every error by ``||W||_F²`` (computed on a rescaled copy, so finite
-        for any finite ``w``, where the absolute errors may overflow).
+      relative: divide every error (and the bound) by ``||W||_F²`` (computed on a rescaled
+        copy, so finite for any finite ``w``, where the absolute errors may overflow).
       max_iter, refine_iter, split_merge_iter: caps of every fold, as in :func:`projgeo.fold`.
 
     Returns:
@@ -142,4 +157,7 @@ def rank_sweep(
         table = table / float(np.maximum(np.asarray(total), np.finfo(table.dtype).tiny))
     else:
         table = np.ldexp(table, 2 * int(e))  # exact; on the host: no program per shape
-    return RankSweep(ks.astype(np.int32), table[:, 0], table[:, 1], table[:, 2], table[:, 3])
+    path, unit, w_sq = (np.asarray(x) for x in lower_bounds._spectral_path(w))
+    path = path / max(float(w_sq), np.finfo(path.dtype).tiny) if relative else path * unit
+    return RankSweep(ks.astype(np.int32), table[:, 0], table[:, 1], table[:, 2], table[:, 3],
+                     path[ks - 1])

@@ -7,6 +7,9 @@ Checked three ways (THEORY.md C4), each a part of the report's ``details``:
   force (n ≤ 6) and the 1-D dynamic programme (d = 1). The monotonicity the chain leans on
   (``OPT_fold`` and ``OPT_prune`` non-increasing in k, both 0 at ``k = n``) is checked here.
   A trial is one matrix, with the chain checked at every k.
+* **exact beyond enumeration** (standard and thorough budgets): ``OPT_fold`` at n = 14
+  (and 20) proved by branch and bound (:mod:`proofs_check._exact_bnb`), with the exact
+  equal-rank loss rate of C5 at that n.
 * **certified**: :func:`projgeo.certified_fold` (k-means warm-started at ``π_{S*}``) on
   every family, including large layers (n in the hundreds to thousands) where no exact
   optimum is known. Its output must have k+1 clusters and satisfy the bound; where the
@@ -23,7 +26,7 @@ import numpy as np
 from projgeo import exact as ex
 from projgeo import exact_reference as ref
 from projgeo.tolerance import tolerance
-from proofs_check import _instances
+from proofs_check import _exact_bnb, _instances
 from proofs_check.frame import Claim, Context, Tally
 
 CLAIM = Claim(
@@ -183,6 +186,7 @@ def check(ctx: Context) -> Tally:
     tally = Tally()
     exact_info = _check_exact(ctx, tally)
     cert, dflt = _check_folds(ctx, tally)
+    bnb = _exact_bnb.check(ctx, tally)
     exact_info["trials"] = exact_info["matrices"]
     for part, info in zip(PARTS, (exact_info, cert, dflt), strict=True):
         info["worst_margin"] = _part_margin(tally, part)
@@ -192,5 +196,6 @@ def check(ctx: Context) -> Tally:
             sum(s["met_bound_rate"] * s["trials"] for s in by) / dflt["trials"], 4)
         dflt["worst_margin_vs_bound"] = min(s["worst_margin_vs_bound"] for s in by)
     tally.details = {"exact": exact_info, "certified": cert, "default_heuristic": dflt,
+                     "exact_branch_and_bound": bnb or "standard and thorough budgets only",
                      "families": list(_instances.NAMES), "prng": _instances.IMPL}
     return tally

@@ -7,7 +7,11 @@ For every compressible layer (see :mod:`projgeo.checkpoint`) and compression rat
 * ``c3_fold``: the pruning-induced partition ``π_{S*}`` at k+1 (C3);
 * ``certified``: the certified fold at k+1 (:func:`projgeo.certified_fold`: the better of
   the default fold and the warm start from ``π_{S*}``, never above ``prune``; C4);
-* ``fold_k``: the default k-means fold at k (seeded from ``--seed``).
+* ``fold_k``: the default k-means fold at k (seeded from ``--seed``);
+* ``fold_lower_bound`` and ``fold_gap`` (column "gap k"): a certified lower bound on
+  ``OPT_fold(k)`` (the spectral bound of :func:`projgeo.fold_lower_bound`) and the
+  certified optimality gap ``(fold_k − LB)/LB`` of the default fold; ``--lower-bound sdp``
+  takes the better of it and the SDP bound (slow on large layers).
 
 All of a layer's numbers come from one :func:`projgeo.rank_sweep` (one compiled program
 per capacity bucket and layer shape), relative to ``||W||_F²`` computed on a rescaled copy,
@@ -82,6 +86,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--layers", type=_regex, default=None, help="only layers matching REGEX")
     p.add_argument("--norm", choices=("l2", "l1"), default="l2", help="pruning score")
     p.add_argument("--seed", type=_seed, default=0, help="seed of the default folding")
+    p.add_argument("--lower-bound", choices=("spectral", "sdp"), default="spectral",
+                   help="bound behind the gap column: spectral (one SVD per layer) or sdp "
+                        "(Peng-Wei relaxation per layer and ratio; an n×n eigendecomposition "
+                        "per ADMM step, minutes for n in the thousands)")
     p.add_argument("--json", type=Path, metavar="OUT", help="write the report as JSON")
     p.add_argument("--figures", type=Path, metavar="DIR", help="write error-vs-rank figures")
     p.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None,
@@ -126,7 +134,8 @@ def _curve_ks(n: int) -> list[int]:
     return sorted({int(k) for k in ks if 1 <= k < n})
 
 
-def check_layer(w: np.ndarray, ratios, *, norm: str, key, curve: bool = False):
+def check_layer(w: np.ndarray, ratios, *, norm: str, key, curve: bool = False,
+                lower_bound: str = "spectral"):
     """All numbers of one layer (see the module docstring), from one :func:`projgeo.rank_sweep`.
 
     Errors are relative to ``||W||_F²`` (computed on a rescaled copy: finite for any finite
@@ -145,11 +154,19 @@ def check_layer(w: np.ndarray, ratios, *, norm: str, key, curve: bool = False):
         at = {int(k): tuple(float(x[i]) for x in s[1:]) for i, k in enumerate(s.k.tolist())}
     out = []
     for ratio, k in pairs:
-        rec = {"ratio": ratio, "k": k, "n": n, "prune": 0.0, "fold_k": 0.0, "c3_fold": None,
+        rec = {"ratio": ratio, "k": k, "n": n, "prune": 0.0, "fold_k": 0.0,
+               "fold_lower_bound": 0.0, "fold_gap": 0.0, "c3_fold": None,
                "certified": None, "c3_holds": None, "c4_holds": None}
         if k < n:
-            prune, c3, cert, fold_k = at[k]
+            prune, c3, cert, fold_k, lb = at[k]
+            if lower_bound == "sdp":  # the better of the two certified bounds, relative,
+                # on a power-of-two rescaled copy (the bound scales exactly: no overflow)
+                ws = np.ldexp(w, -int(np.frexp(np.max(np.abs(w)) or 1.0)[1]))
+                sdp = float(pg.fold_lower_bound(ws, k, method="sdp").sdp)
+                lb = max(lb, sdp / float(np.sum(np.square(ws, dtype=np.float64))))
             rec |= {"prune": prune, "fold_k": fold_k, "c3_fold": c3, "certified": cert,
+                    "fold_lower_bound": lb,
+                    "fold_gap": (fold_k - lb) / lb if lb > 0 else (0.0 if fold_k == 0 else None),
                     "c3_holds": bool(c3 <= prune + tol),
                     "c4_holds": bool(cert <= prune)}  # certified: bitwise as computed
         rec["fold_wins_equal_rank"] = bool(rec["fold_k"] <= rec["prune"] + tol)
@@ -184,11 +201,12 @@ def run(args) -> int:
     report, curves = [], {}
     print(f"{args.path}: {len(layers)} layers, {len(skipped)} tensors skipped")
     print(f"{'layer':40s} {'n×d':>11s} {'ratio':>5s} {'k':>5s} {'prune':>8s} {'C3 k+1':>8s} "
-          f"{'cert k+1':>8s} {'fold k':>8s}  C3 C4 win")
+          f"{'cert k+1':>8s} {'fold k':>8s} {'gap k':>7s}  C3 C4 win")
     try:
         for li, layer in enumerate(layers):
             w = layer_rows(ckpt, layer)
             recs, crv = check_layer(w, args.ratios, norm=args.norm,
+                                    lower_bound=args.lower_bound,
                                     key=jax.random.fold_in(key, li),
                                     curve=args.figures is not None)
             report.append({"name": layer.name, "weight": layer.weight, "bias": layer.bias,
@@ -223,11 +241,15 @@ def _fmt(x) -> str:
     return f"{x:8.4f}" if x is not None else f"{'-':>8s}"
 
 
+def _gap(g) -> str:
+    return f"{'-':>7s}" if g is None else f"{100 * g:6.1f}%" if g < 10 else f"{'>999%':>7s}"
+
+
 def _row(name, shape, r) -> str:
     flag = {True: "ok", False: "NO", None: "-"}
     return (f"{name[-40:]:40s} {f'{shape[0]}×{shape[1]}':>11s} {r['ratio']:5.2f} {r['k']:5d} "
             f"{_fmt(r['prune'])} {_fmt(r['c3_fold'])} {_fmt(r['certified'])} "
-            f"{_fmt(r['fold_k'])}  {flag[r['c3_holds']]:>2s} "
+            f"{_fmt(r['fold_k'])} {_gap(r['fold_gap'])}  {flag[r['c3_holds']]:>2s} "
             f"{flag[r['c4_holds']]:>2s} {'yes' if r['fold_wins_equal_rank'] else 'no'}")
 
 

@@ -158,3 +158,16 @@ def test_one_program_serves_every_k():
 def test_bad_input_is_refused_at_the_boundary(kwargs, match):
     with pytest.raises((ValueError, TypeError), match=match):
         fold_lower_bound(**kwargs)
+
+
+@given(w=S.hard_weights(rows=EXACT_ROWS))
+def test_spectral_path_is_the_bound_at_every_k(w):
+    """One SVD for all k: path[k − 1] is fold_lower_bound(w, k).spectral, ≤ OPT_fold(k)."""
+    from projgeo.lower_bounds import spectral_bound_path
+
+    path = np.asarray(spectral_bound_path(w))
+    opt = np.asarray(exact_fold_path(w).inertia)
+    assert np.all(path <= opt)
+    for k in range(1, w.shape[0] + 1):
+        assert path[k - 1] == pytest.approx(float(fold_lower_bound(w, k).spectral),
+                                            rel=1e-12, abs=1e-300)

@@ -67,3 +67,17 @@ def test_relative_errors_are_finite_and_scale_free_for_any_finite_weights(scale)
 def test_rank_sweep_rejects_ranks_outside_1_to_n_minus_1(ks, err):
     with pytest.raises(err, match="ks"):
         pg.rank_sweep(np.ones((10, 2)), ks, key=jax.random.key(0))
+
+
+def test_rank_sweep_brackets_the_optimum_with_its_lower_bound():
+    """lower_bound ≤ OPT_fold(k) ≤ fold_error at every k (enumeration, n = 9)."""
+    for fam in ("gaussian", "zero_rows", "extreme_scales"):
+        w = _w(fam, 9, 3, seed=4)
+        s = pg.rank_sweep(w, key=jax.random.key(0))
+        opt = np.asarray(pg.exact_fold_path(w).inertia)[s.k - 1]
+        assert np.all(s.lower_bound <= opt)
+        assert np.all(s.lower_bound >= 0)
+        assert np.all(s.fold_gap >= 0)  # the fold is never below a valid bound
+        rel = pg.rank_sweep(w, key=jax.random.key(0), relative=True)
+        np.testing.assert_allclose(rel.lower_bound * float(np.sum(np.asarray(w) ** 2)),
+                                   s.lower_bound, rtol=1e-12, atol=0)
