@@ -4,7 +4,8 @@ For each shape, a matrix of the ``heavy_tailed`` family (closest to trained laye
 families) is folded at half its rows with ``projgeo.fold``, and bracketed by the spectral and
 the SDP (Peng–Wei, ADMM) lower bounds. Reported per shape: wall seconds of each bound
 (compiled, second call) and of its first call (with compilation), ADMM iterations, and the
-certified relative gaps ``(E_fold − LB)/LB``.
+certified relative gaps ``(E_fold − LB)/LB``. Then the time of exact branch and bound
+(:func:`projgeo.exact_fold_bnb`) over every k of 10×4, 14×4 and 20×8 matrices.
 
     python -m benchmarks.lower_bounds [--json out.json] [--shapes 64x64,256x256,384x385]
 """
@@ -53,6 +54,35 @@ def measure(n: int, d: int, seed: int = 0, max_iter: int = 300) -> dict:
     return rec
 
 
+#: (n, d) of the branch-and-bound timings: every k of one matrix per family listed.
+BNB_SHAPES = ((10, 4), (14, 4), (20, 8))
+BNB_FAMILIES = ("gaussian", "clustered", "heavy_tailed")
+
+
+def measure_bnb(n: int, d: int, seed: int = 0) -> list[dict]:
+    """Wall seconds and nodes of :func:`projgeo.exact_fold_bnb` over k = 2…n−1, per family
+    (the first call of a shape compiles: a warm-up call at k = 2 runs first, untimed)."""
+    import jax
+
+    import projgeo as pg
+
+    out = []
+    for fam in BNB_FAMILIES:
+        w = pg.families.sample(fam, jax.random.key(seed), n, d)
+        pg.exact_fold_bnb(w, 2)
+        for k in range(2, n):  # compile the incumbent's folds of every bucket, untimed
+            pg.fold(w, k, key=jax.random.key(0))
+        t, nodes, proved = time.perf_counter(), 0, True
+        for k in range(2, n):
+            r = pg.exact_fold_bnb(w, k)
+            nodes, proved = nodes + r.nodes, proved and r.proved
+        sec = time.perf_counter() - t
+        out.append({"n": n, "d": d, "family": fam, "all_k_seconds": round(sec, 2),
+                    "mean_seconds_per_k": round(sec / (n - 2), 3), "nodes": nodes,
+                    "proved": proved})
+    return out
+
+
 def _shapes(text: str) -> tuple[tuple[int, int], ...]:
     try:
         shapes = tuple(tuple(int(v) for v in s.split("x")) for s in text.split(","))
@@ -68,6 +98,7 @@ def main(argv: list[str] | None = None) -> int:
                                 description=__doc__.split("\n\n")[0])
     p.add_argument("--json", help="write the records to this file")
     p.add_argument("--shapes", type=_shapes, default=SHAPES, help="e.g. 64x64,256x256")
+    p.add_argument("--no-bnb", action="store_true", help="skip the branch-and-bound timings")
     args = p.parse_args(argv)
     if args.json and (os.path.isdir(args.json)
                       or not os.path.isdir(os.path.dirname(os.path.abspath(args.json)))):
@@ -82,9 +113,18 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{n}x{d} k={r['k']}: spectral {r['spectral']['seconds']:.2f}s gap "
               f"{r['spectral']['relative_gap']:.3f} | sdp {r['sdp']['seconds']:.2f}s "
               f"({r['sdp']['iterations']} it) gap {r['sdp']['relative_gap']:.4f}", flush=True)
+    bnb = []
+    if not args.no_bnb:
+        for n, d in BNB_SHAPES:
+            for r in measure_bnb(n, d):
+                bnb.append(r)
+                print(f"B&B {n}x{d} {r['family']}: all k {r['all_k_seconds']:.1f}s "
+                      f"({r['mean_seconds_per_k']:.2f}s per k), {r['nodes']} nodes, "
+                      f"proved {r['proved']}", flush=True)
     if args.json:
         with open(args.json, "w") as f:
-            json.dump({"lower_bounds": records}, f, indent=1, allow_nan=False)
+            json.dump({"lower_bounds": records, "branch_and_bound": bnb}, f, indent=1,
+                      allow_nan=False)
     return 0
 
 

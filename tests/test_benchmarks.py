@@ -53,3 +53,29 @@ def test_a_skipped_method_gets_a_record_that_says_so():
     records, _ = cli.run_case(TINY, 0, lambda s: None, skip=("sklearn", "ward"))
     by = {r["method"]: r for r in records}
     assert "skipped" in by["sklearn"] and "skipped" in by["ward"] and "seconds" in by["projgeo"]
+
+
+def test_bert_small_checkpoint_has_36_linear_layers_with_biases(tmp_path):
+    from benchmarks import sweep
+    from projgeo.checkpoint import Checkpoint, find_layers
+
+    path = sweep.bert_small_checkpoint(tmp_path / "b.safetensors")
+    layers, skipped = find_layers(Checkpoint(path))
+    assert len(layers) == 36 and all(lay.bias for lay in layers)
+    assert {lay.shape for lay in layers} == {(384, 385), (1536, 385), (384, 1537)}
+    assert [s.reason for s in skipped] == ["embedding"]
+
+
+def test_sweep_targets_say_met_or_by_how_much():
+    from benchmarks import sweep
+
+    res = {"compile_counts": {"n": 96, "d": 33, "five_ratio_compiles": 4, "all_k_compiles_after": 3,
+                              "rule": 8},
+           "certified_time_ratio": {"n": 1536, "d": 385, "ratio": 2.0},
+           "checkpoint": {"wall_seconds": 200.0, "returncode": 0, "peak_rss_bytes": 1e9,
+                          "load_average_before": [1.0], "load_average_after": [1.0],
+                          "layers": 36}}
+    out = []
+    sweep.targets(res, lambda name, value, threshold, met, note="", why="": out.append(
+        (name, value, threshold, met)))
+    assert [t[3] for t in out] == [True, True, False, False, True]

@@ -217,3 +217,20 @@ def test_ratios_all_gives_every_rank_of_every_layer(hf_file, tmp_path):
     assert [r["k"] for r in layer["ratios"]] == list(range(1, 8))
     assert all(r["certified"] <= r["prune"] for r in layer["ratios"])
     assert doc["summary"]["violations"] == 0 and "all" in doc["summary"]["equal_rank_win_rate"]
+
+
+def test_sdp_lower_bound_option_tightens_the_gap_and_stays_below_the_fold(tmp_path):
+    """--lower-bound sdp: the gap column's bound is ≥ the spectral one and ≤ the fold."""
+    rng = np.random.default_rng(0)
+    np.savez(tmp_path / "m.npz", **{"layer.weight": rng.normal(size=(12, 3)) * 1e200})
+    out = {}
+    for how in ("spectral", "sdp"):
+        path = tmp_path / f"{how}.json"
+        assert _run(tmp_path / "m.npz", "--ratios", "0.25,0.5", "--lower-bound", how,
+                    "--json", path) == 0
+        out[how] = json.loads(path.read_text())
+    for a, b in zip(out["spectral"]["layers"][0]["ratios"], out["sdp"]["layers"][0]["ratios"],
+                    strict=True):
+        assert a["fold_lower_bound"] <= b["fold_lower_bound"] <= b["fold_k"]
+        # rank 3 < k: the spectral bound is 0 (no gap to report); the SDP bound is not
+        assert a["fold_gap"] is None and b["fold_gap"] is not None and b["fold_gap"] >= 0
