@@ -172,3 +172,66 @@ def check_same_rows(w, n: int, name: str = "w") -> None:
             f"Shape mismatch: the projector acts on n = {n} rows; {name} has shape "
             f"{tuple(w.shape)}."
         )
+
+
+KEY_FORM = "a jax.random key, e.g. jax.random.key(0)"
+
+
+def check_key(key, name: str = "key"):
+    """Return ``key`` after checking it is a jax.random key (typed, or a legacy uint32 (2,)).
+
+    An int seed is refused, not silently turned into a key: randomness stays explicit.
+
+    Raises:
+      TypeError: if ``key`` is not a key.
+    """
+    dtype = getattr(key, "dtype", None)
+    if dtype is not None and jax.dtypes.issubdtype(dtype, jax.dtypes.prng_key):
+        if np.shape(key) != ():
+            raise TypeError(f"{name} must be a single key ({KEY_FORM}); got a batch of shape "
+                            f"{np.shape(key)} (use jax.vmap to map over keys).")
+        return key
+    if dtype is not None and np.dtype(dtype) == np.uint32 and np.shape(key) == (2,):
+        return key  # legacy jax.random.PRNGKey
+    got = f"{type(key).__name__} {key!r}" if isinstance(key, int | float) else (
+        f"{type(key).__name__} of dtype {dtype}" if dtype is not None else type(key).__name__)
+    raise TypeError(f"{name} must be {KEY_FORM}; got {got}. An int seed is not accepted: "
+                    f"pass jax.random.key(seed).")
+
+
+def check_nonnegative(x, name: str, *, allow_zero: bool = True):
+    """Return ``x`` after checking (when concrete) that it is finite and ``≥ 0``.
+
+    For the norms, Lipschitz constants and gaps the C7 bounds multiply: a negative one would
+    give a negative "bound". Traced values are passed through (checked by the caller).
+
+    Raises:
+      TypeError: if ``x`` is not a real number or array.
+      ValueError: if some value is negative, NaN or infinite.
+    """
+    if not is_concrete(x):
+        return x
+    try:
+        host = np.asarray(x)
+    except (TypeError, ValueError) as e:
+        raise TypeError(f"{name} must be a real number ≥ 0; got {type(x).__name__}.") from e
+    if host.dtype.kind not in "fiu" and not is_float(host.dtype):
+        raise TypeError(f"{name} must be a real number ≥ 0; got dtype {host.dtype}.")
+    host = host.astype(np.float64)
+    if not np.all(np.isfinite(host)) or np.any(host < 0) or (not allow_zero and np.any(host == 0)):
+        bad = host[~np.isfinite(host) | (host < 0)] if host.ndim else host
+        raise ValueError(f"{name} must be finite and ≥ 0; got {bad.ravel()[:5].tolist()}.")
+    return x
+
+
+def check_finite_scalar(x, name: str):
+    """Return ``x`` after checking (when concrete) that it is a finite real scalar."""
+    if not is_concrete(x):
+        return x
+    try:
+        v = float(np.asarray(x))
+    except (TypeError, ValueError) as e:
+        raise TypeError(f"{name} must be a finite real scalar; got {x!r}.") from e
+    if not np.isfinite(v):
+        raise ValueError(f"{name} must be a finite real scalar; got {v}.")
+    return x

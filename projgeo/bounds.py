@@ -48,6 +48,7 @@ import jax
 import jax.numpy as jnp
 from jaxtyping import Array, Float, Int, Scalar
 
+from projgeo import _checks, _scale
 from projgeo.compress_network import Projector, normalize
 from projgeo.networks import MLP, Gated, kind
 from projgeo.spectral import spectral_norm
@@ -55,6 +56,14 @@ from projgeo.spectral import spectral_norm
 NORMS = ("spectral", "frobenius")
 #: Lipschitz constant of softmax cross-entropy in the logits: ``||softmax(z) − e_y|| ≤ √2``.
 CE_LIPSCHITZ = math.sqrt(2.0)
+
+
+def _nonneg(**values) -> None:
+    """Norms, Lipschitz constants and gaps must be finite and ≥ 0 (a negative one would make
+    a negative "bound"); checked when concrete, passed through under jit."""
+    for name, v in values.items():
+        for i, x in enumerate(v) if isinstance(v, list) else ((None, v),):
+            _checks.check_nonnegative(x, name if i is None else f"{name}[{i}]")
 
 
 def _check_norm(norm: str) -> str:
@@ -65,7 +74,10 @@ def _check_norm(norm: str) -> str:
 
 def matrix_norm(a: Float[Array, "n d"], norm: str = "spectral") -> Scalar:
     """Certified upper bound on ``||a||_2`` (``"spectral"``) or ``||a||_F`` (``"frobenius"``)."""
-    return spectral_norm(a).upper if _check_norm(norm) == "spectral" else jnp.linalg.norm(a)
+    if _check_norm(norm) == "spectral":
+        return spectral_norm(a).upper
+    a, e = _scale.scaled(_checks.check_weights(a, "a"))
+    return _scale.unscale(jnp.linalg.norm(a), e)
 
 
 # ---------------------------------------------------------------------------
@@ -74,6 +86,7 @@ def matrix_norm(a: Float[Array, "n d"], norm: str = "spectral") -> Scalar:
 
 def layer_bound(delta_norm, x_norm, lipschitz):
     """(a) ``L_σ ||ΔW|| ||x||`` bounds ``||σ(Wx) − σ(PWx)||``."""
+    _nonneg(delta_norm=delta_norm, x_norm=x_norm, lipschitz=lipschitz)
     return lipschitz * delta_norm * x_norm
 
 
@@ -82,6 +95,8 @@ def input_bounds(norms: Sequence, x_norm, lipschitz, offsets: Sequence | None = 
 
     ``a_L`` bounds the output norm, ``||f(x)|| ≤ a_L``, when the last layer has no offset.
     """
+    _nonneg(x_norm=x_norm, lipschitz=lipschitz, norms=list(norms),
+            offsets=[] if offsets is None else list(offsets))
     a = [x_norm]
     for j, n in enumerate(norms):
         last = j == len(norms) - 1
@@ -110,8 +125,9 @@ def one_layer_bound(norms: Sequence, delta_norm, layer: int, x_norm, lipschitz,
       lipschitz: ``L_σ`` (``max(L_σ, 1)`` with biases).
       offsets: ``|σ(0)|·√n_j`` per layer, or None when ``σ(0) = 0``.
     """
-    if not 0 <= layer < len(norms):
-        raise ValueError(f"layer must be a layer index in [0, {len(norms)}); got {layer}.")
+    if isinstance(layer, bool) or not isinstance(layer, int) or not 0 <= layer < len(norms):
+        raise ValueError(f"layer must be a layer index in [0, {len(norms)}); got {layer!r}.")
+    _nonneg(delta_norm=delta_norm)
     return delta_norm * input_bounds(norms, x_norm, lipschitz, offsets)[layer] * _tails(
         norms, lipschitz)[layer]
 
@@ -125,6 +141,7 @@ def all_layers_bound(norms: Sequence, delta_norms: Sequence, x_norm, lipschitz,
     if len(delta_norms) != len(norms):
         raise ValueError(f"expected {len(norms)} delta norms (one per layer); "
                          f"got {len(delta_norms)}.")
+    _nonneg(delta_norms=list(delta_norms))
     a, t = input_bounds(norms, x_norm, lipschitz, offsets), _tails(norms, lipschitz)
     return sum(d * a[j] * t[j] for j, d in enumerate(delta_norms))
 
@@ -135,6 +152,7 @@ def isotropic_bound(delta_fro, lipschitz):
     With ``σ`` the identity (``L_σ = 1``) it is the exact value ``E||ΔW x||² = ||ΔW||_F²``:
     ``E||ΔW x||² = tr(ΔW E[xxᵀ] ΔWᵀ) = tr(ΔW ΔWᵀ)``.
     """
+    _nonneg(delta_fro=delta_fro, lipschitz=lipschitz)
     return lipschitz**2 * delta_fro**2
 
 
@@ -148,6 +166,7 @@ def ce_bound(logit_gap):
 
     ``∇_z CE = softmax(z) − e_y`` and ``||p − e_y||² = ||p||² − 2p_y + 1 ≤ 2``.
     """
+    _nonneg(logit_gap=logit_gap)
     return CE_LIPSCHITZ * logit_gap
 
 
@@ -232,7 +251,12 @@ def mlp_bound(params: MLP, projectors, x_norm, lipschitz, at_zero=0.0, *,
       ``b_l ← P b_l``), which is the compressed one for folding and for pruning with ``σ(0) = 0``.
     """
     biased = _check_mlp(params)
+    _nonneg(x_norm=x_norm, lipschitz=lipschitz)
+    _checks.check_finite_scalar(at_zero, "at_zero")
     norms = layer_norms(params) if norms is None else list(norms)
+    if len(norms) != len(params):
+        raise ValueError(f"norms must hold one norm per layer, {len(params)} in all; got "
+                         f"{len(norms)}.")
     deltas = delta_norms(params, projectors, norm=norm)
     if biased:
         x_norm, lipschitz = jnp.sqrt(x_norm**2 + 1.0), jnp.maximum(lipschitz, 1.0)
@@ -260,6 +284,8 @@ def gated_bound(params: Gated, p: Projector, x_norm, lipschitz, at_zero=0.0, *,
     _check_norm(norm)
     if kind(params) != "gated":
         raise TypeError("gated_bound needs a Gated block.")
+    _nonneg(x_norm=x_norm, lipschitz=lipschitz)
+    _checks.check_finite_scalar(at_zero, "at_zero")
     (p,) = normalize(params, p)
     g, u = params.w_gate, params.w_up
     h = g.shape[0]

@@ -206,6 +206,9 @@ def inertia_of(w: np.ndarray, labels: np.ndarray) -> np.ndarray:
       (B, K) inertias.
     """
     m = int(labels.max()) + 1 if labels.size else 1
+    # Inertia is translation invariant: measure from the first row, so identical rows give
+    # exactly 0 (a mean of copies of x need not round to x) and offsets do not cancel.
+    w = w - w[:, :1]
     lab = labels if labels.ndim == 3 else labels[None]
     onehot = (lab[..., None] == np.arange(m)).astype(w.dtype)  # (B|1, K, n, m)
     counts = np.maximum(onehot.sum(axis=2), 1)

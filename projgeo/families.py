@@ -13,6 +13,9 @@ Each family is a pure function ``(key, n, d, dtype) -> (n, d) array`` of the giv
 ``sparse``                gaussian entries kept with probability 0.2 (rows may be all zero).
 ``zero_rows``             gaussian with about a quarter of the rows exactly zero.
 ``extreme_scales``        gaussian rows scaled by 10^u, u ~ U(−6, 6): spans 12 decades.
+``shifted``               rows ``c·1 + N(0, 1)``, one offset ``c = 10^u``, u ~ U(0, 8): rows far
+                          from the origin relative to their spread, where distances through
+                          ``||x||² − 2xᵀc + ||c||²`` cancel (k-means' acceptance guards matter).
 ========================  ===================================================================
 """
 
@@ -24,6 +27,8 @@ from collections.abc import Callable
 import jax
 import jax.numpy as jnp
 from jaxtyping import Array, Float
+
+from projgeo import _checks
 
 Family = Callable[..., Float[Array, "n d"]]
 
@@ -96,13 +101,27 @@ def extreme_scales(key, n: int, d: int, dtype=None):
     return _normal(k1, n, d, dtype) * 10.0**u
 
 
+def shifted(key, n: int, d: int, dtype=None):
+    """Rows ``c·1 + N(0, 1)`` with one offset ``c = 10^u``, u ~ U(0, 8) (up to 1e8)."""
+    k1, k2 = jax.random.split(key)
+    c = 10.0 ** jax.random.uniform(k2, (), _dtype(dtype), 0.0, 8.0)
+    return c + jax.random.normal(k1, (n, d), _dtype(dtype))
+
+
 FAMILIES: dict[str, Family] = {
     f.__name__: f
     for f in (
         gaussian, heavy_tailed, low_rank, clustered,
-        near_duplicate, sparse, zero_rows, extreme_scales,
+        near_duplicate, sparse, zero_rows, extreme_scales, shifted,
     )
 }
+
+
+def _check_family(family, n, d) -> None:
+    if not isinstance(family, str) or family not in FAMILIES:
+        raise ValueError(f"family must be one of {sorted(FAMILIES)}; got {family!r}.")
+    if not all(isinstance(v, int) and not isinstance(v, bool) and v >= 1 for v in (n, d)):
+        raise ValueError(f"n and d must be positive ints; got n={n!r}, d={d!r}.")
 
 
 def sample(family: str, key, n: int, d: int, dtype=None) -> Float[Array, "n d"]:
@@ -110,17 +129,15 @@ def sample(family: str, key, n: int, d: int, dtype=None) -> Float[Array, "n d"]:
 
     Raises:
       ValueError: on an unknown family name or non-positive sizes.
+      TypeError: if ``key`` is not a jax.random key.
     """
-    if family not in FAMILIES:
-        raise ValueError(f"family must be one of {sorted(FAMILIES)}; got {family!r}.")
-    if not (isinstance(n, int) and isinstance(d, int) and n >= 1 and d >= 1):
-        raise ValueError(f"n and d must be positive ints; got n={n!r}, d={d!r}.")
-    return FAMILIES[family](key, n, d, dtype)
+    _check_family(family, n, d)
+    return FAMILIES[family](_checks.check_key(key), n, d, dtype)
 
 
 def sample_batch(family: str, key, batch: int, n: int, d: int, dtype=None):
     """``batch`` independent matrices of one family, shape (batch, n, d), via ``vmap``."""
-    if family not in FAMILIES:
-        raise ValueError(f"family must be one of {sorted(FAMILIES)}; got {family!r}.")
-    keys = jax.random.split(key, batch)
+    _check_family(family, n, d)
+    batch = _checks.check_k(batch, 1 << 40, "batch")
+    keys = jax.random.split(_checks.check_key(key), batch)
     return jax.vmap(lambda kk: FAMILIES[family](kk, n, d, dtype))(keys)

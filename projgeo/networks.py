@@ -26,9 +26,10 @@ from typing import NamedTuple
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 from jaxtyping import Array, Float
 
-from projgeo import families
+from projgeo import _checks, families
 
 Sigma = Callable[[Array], Array]
 CONV_DIMS = ("NCHW", "OIHW", "NCHW")
@@ -87,7 +88,8 @@ def _check_input(x, size: tuple[int, ...], what: str) -> jax.Array:
 
 def _check_sizes(sizes, name: str, min_len: int) -> tuple[int, ...]:
     sizes = tuple(sizes)
-    if len(sizes) < min_len or not all(isinstance(s, int) and s >= 1 for s in sizes):
+    if len(sizes) < min_len or not all(
+            isinstance(s, int) and not isinstance(s, bool) and s >= 1 for s in sizes):
         raise ValueError(f"{name} must be ≥ {min_len} positive ints; got {sizes!r}.")
     return sizes
 
@@ -99,15 +101,74 @@ def kind(params) -> str:
       TypeError: if ``params`` is none of :data:`Network`.
     """
     if isinstance(params, CNN):
+        _check_cnn(params)
         return "cnn"
     if isinstance(params, Gated):
+        _check_gated(params)
         return "gated"
     if isinstance(params, tuple) and params and all(isinstance(p, Dense) for p in params):
+        _check_mlp_chain(params)
         return "mlp"
     raise TypeError(
         "params must be an MLP (a non-empty tuple of Dense), a CNN or a Gated block; "
         f"got {type(params).__name__}."
     )
+
+
+def _shape(a, name: str, ndim: int) -> tuple[int, ...]:
+    shape = np.shape(a)
+    dtype = getattr(a, "dtype", None)
+    if len(shape) != ndim or 0 in shape or dtype is None or not jnp.issubdtype(
+            dtype, jnp.floating):
+        raise ValueError(f"{name} must be a non-empty {ndim}-D floating array; got shape "
+                         f"{shape}, dtype {dtype}.")
+    return shape
+
+
+def _check_bias(b, n_out: int, name: str) -> None:
+    if b is not None and np.shape(b) != (n_out,):
+        raise ValueError(f"{name} must be None or of shape ({n_out},); got {np.shape(b)}.")
+
+
+def _check_mlp_chain(params) -> None:
+    """Every Dense is (n_out, n_in) with a matching bias, and layer l+1 reads layer l."""
+    prev = None
+    for i, layer in enumerate(params):
+        n_out, n_in = _shape(layer.w, f"params[{i}].w", 2)
+        _check_bias(layer.b, n_out, f"params[{i}].b")
+        if prev is not None and n_in != prev:
+            raise ValueError(
+                f"layer shapes do not chain: params[{i - 1}].w has {prev} outputs but "
+                f"params[{i}].w has shape ({n_out}, {n_in}), i.e. {n_in} inputs.")
+        prev = n_out
+
+
+def _check_cnn(params: CNN) -> None:
+    if not (isinstance(params.convs, tuple) and params.convs and all(
+            isinstance(c, Conv) for c in params.convs) and isinstance(params.head, Dense)):
+        raise TypeError("a CNN needs convs = a non-empty tuple of Conv and head = a Dense.")
+    prev = None
+    for i, layer in enumerate(params.convs):
+        c_out, c_in, _, _ = _shape(layer.w, f"convs[{i}].w", 4)
+        _check_bias(layer.b, c_out, f"convs[{i}].b")
+        if prev is not None and c_in != prev:
+            raise ValueError(f"layer shapes do not chain: convs[{i - 1}] has {prev} output "
+                             f"channels but convs[{i}].w expects {c_in}.")
+        prev = c_out
+    n_out, n_in = _shape(params.head.w, "head.w", 2)
+    _check_bias(params.head.b, n_out, "head.b")
+    if n_in % prev:
+        raise ValueError(f"layer shapes do not chain: the head reads {n_in} inputs, not a "
+                         f"multiple of the last conv's {prev} channels (c·H·W).")
+
+
+def _check_gated(params: Gated) -> None:
+    h, d = _shape(params.w_gate, "w_gate", 2)
+    if _shape(params.w_up, "w_up", 2) != (h, d):
+        raise ValueError(f"w_up must have w_gate's shape ({h}, {d}); got {np.shape(params.w_up)}.")
+    if _shape(params.w_down, "w_down", 2)[1] != h:
+        raise ValueError(f"layer shapes do not chain: w_down must read the h = {h} hidden "
+                         f"units; got shape {np.shape(params.w_down)}.")
 
 
 # ---------------------------------------------------------------------------
@@ -146,7 +207,7 @@ def init_mlp(key, sizes: Sequence[int], *, bias: bool = True, family: str = "gau
       A tuple of ``L = len(sizes) − 1`` :class:`Dense` layers.
     """
     sizes = _check_sizes(sizes, "sizes", 2)
-    keys = jax.random.split(key, 2 * (len(sizes) - 1))
+    keys = jax.random.split(_checks.check_key(key), 2 * (len(sizes) - 1))
     return tuple(
         Dense(_sample(family, keys[2 * i], n_out, n_in, dtype),
               _bias(keys[2 * i + 1], n_out, bias, bias_scale, dtype))
@@ -163,7 +224,7 @@ def init_cnn(key, in_shape: Sequence[int], channels: Sequence[int], n_out: int, 
     """
     c, h, w = _check_sizes(in_shape, "in_shape", 3)[:3]
     channels = _check_sizes(channels, "channels", 1)
-    keys = jax.random.split(key, 2 * len(channels) + 2)
+    keys = jax.random.split(_checks.check_key(key), 2 * len(channels) + 2)
     convs, c_in = [], c
     for i, c_out in enumerate(channels):
         wr = _sample(family, keys[2 * i], c_out, c_in * kernel * kernel, dtype)
@@ -179,7 +240,7 @@ def init_gated(key, d: int, h: int, d_out: int, *, family: str = "gaussian",
                dtype=None) -> Gated:
     """A gated MLP block ``d → h → d_out`` with weights from ``family``."""
     d, h, d_out = _check_sizes((d, h, d_out), "(d, h, d_out)", 3)
-    k1, k2, k3 = jax.random.split(key, 3)
+    k1, k2, k3 = jax.random.split(_checks.check_key(key), 3)
     return Gated(_sample(family, k1, h, d, dtype),
                  _sample(family, k2, h, d, dtype),
                  _sample(family, k3, d_out, h, dtype))

@@ -29,7 +29,9 @@ import numpy as np
 from projgeo import activations, families, networks
 from proofs_check._instances import run_fast
 
-FAMILIES = tuple(families.FAMILIES)
+#: Weight families of the checker networks: all but ``shifted`` (a 1e8 offset in every weight
+#: of a network tests nothing about C6/C7 that extreme_scales does not, and overflows float32).
+FAMILIES = tuple(f for f in families.FAMILIES if f != "shifted")
 ACTS = activations.NAMES
 
 #: Checker shapes. MLP: layer sizes (the trained digits MLPs of C7 share them);

@@ -1,8 +1,8 @@
 """Hypothesis strategies for weight matrices, ranks, keep-sets and partitions.
 
 Shapes are drawn from small buckets (every new shape recompiles the jitted kernels);
-data from every family of :mod:`projgeo.families` or as raw bounded floats without
-subnormals, optionally rescaled over 12 decades.
+data from every family of :mod:`projgeo.families`, as raw bounded floats without
+subnormals, or as raw floats shifted by up to 1e8, optionally rescaled over 12 decades.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from projgeo import families
 ROWS = (1, 2, 3, 5, 8, 12)
 COLS = (1, 2, 3, 5)
 SCALES = (1e-6, 1e-3, 1.0, 1e3, 1e6)
+SHIFTS = (1e2, 1e4, 1e6, 1e8)
 FAMILY_NAMES = tuple(families.FAMILIES)
 
 
@@ -52,11 +53,22 @@ def raw_matrices(draw, *, shape=None, dtype=np.float64, min_rows: int = 1, rows=
 
 
 @st.composite
+def shifted_matrices(draw, *, shape=None, dtype=np.float64, min_rows: int = 1, rows=ROWS,
+                     cols=COLS):
+    """Raw entries in [−1, 1] plus one offset ``c·1``, ``c`` in SHIFTS (up to 1e8): rows far
+    from the origin relative to their spread (the acceptance guards of k-means matter)."""
+    w = draw(raw_matrices(shape=shape, dtype=dtype, min_rows=min_rows, rows=rows, cols=cols))
+    sign = draw(st.sampled_from((1.0, -1.0)))
+    return (w + sign * draw(st.sampled_from(SHIFTS))).astype(dtype)
+
+
+@st.composite
 def weights(draw, *, shape=None, dtype=np.float64, min_rows: int = 1, scaled: bool = True,
             rows=ROWS, cols=COLS):
-    """A weight matrix from any family or raw entries, optionally rescaled by 10^±6."""
+    """A weight matrix from any family, raw or shifted raw entries, optionally rescaled by
+    10^±6."""
     opts = dict(shape=shape, dtype=dtype, min_rows=min_rows, rows=rows, cols=cols)
-    kind = st.one_of(family_matrices(**opts), raw_matrices(**opts))
+    kind = st.one_of(family_matrices(**opts), raw_matrices(**opts), shifted_matrices(**opts))
     w = draw(kind)
     if scaled:
         w = (w * draw(st.sampled_from(SCALES))).astype(dtype)

@@ -155,3 +155,129 @@ def test_unknown_family():
         pg.families.sample("cauchy", KEY, 3, 2)
     with pytest.raises(ValueError, match="n and d"):
         pg.families.sample("gaussian", KEY, 0, 2)
+
+
+# ---------------------------------------------------------------------------
+# One validation layer for every public function (issue 11): exact solvers, projector types,
+# bounds, networks, keys.
+
+
+@pytest.mark.parametrize("call", ["exact_fold", "exact_fold_path", "exact_prune",
+                                  "exact_prune_path", "brute_force_fold"])
+@pytest.mark.parametrize("w, exc, match", [
+    (np.ones(4), ValueError, r"w must be a non-empty \(n, d\)"),
+    (np.ones((0, 3)), ValueError, r"w must be a non-empty \(n, d\)"),
+    (np.ones((2, 2, 2, 2)), ValueError, r"w must be a non-empty \(n, d\)"),
+    (np.ones((3, 2), int), TypeError, "w must be a floating"),
+    (np.array([[1.0, np.nan]]), ValueError, "w must be finite"),
+    ("abc", TypeError, "w must be a floating"),
+])
+def test_exact_solvers_validate_w_first(call, w, exc, match):
+    from projgeo import exact, exact_reference
+    fn = {"exact_fold": lambda w: exact.exact_fold(w, 1),
+          "exact_fold_path": exact.exact_fold_path,
+          "exact_prune": lambda w: exact.exact_prune(w, 1),
+          "exact_prune_path": exact.exact_prune_path,
+          "brute_force_fold": lambda w: exact_reference.brute_force_fold(w, 1)}[call]
+    with pytest.raises(exc, match=match):
+        fn(w)
+
+
+def test_errors_check_the_projector_type():
+    p = pg.prune_projector([0, 1], 4)
+    q = pg.fold_projector(np.array([0, 1, 1, 0]), 2)
+    with pytest.raises(TypeError, match="fold_error: p must be a FoldProjector"):
+        pg.fold_error(W, p)
+    with pytest.raises(TypeError, match="prune_error: p must be a PruneProjector"):
+        pg.prune_error(W, q)
+    for f in (pg.c3_gain, pg.pruned_mean):
+        with pytest.raises(TypeError, match="p must be a PruneProjector"):
+            f(W, q)
+    with pytest.raises(TypeError, match="p must be a PruneProjector"):
+        pg.pruning_partition(q)
+    with pytest.raises(TypeError, match="p must be a PruneProjector or FoldProjector"):
+        pg.projection_error(W, np.eye(4))
+
+
+@pytest.mark.parametrize("key", [0, 1.5, "key", np.zeros(3), None])
+def test_keys_must_be_jax_random_keys(key):
+    from projgeo import networks
+    for call in (lambda: pg.families.sample("gaussian", key, 3, 2),
+                 lambda: pg.families.sample_batch("gaussian", key, 2, 3, 2),
+                 lambda: networks.init_mlp(key, (3, 4)),
+                 lambda: networks.init_gated(key, 3, 4, 2),
+                 lambda: networks.init_cnn(key, (1, 2, 2), (2,), 2)):
+        with pytest.raises(TypeError, match="key must be a jax.random key"):
+            call()
+
+
+def test_legacy_uint32_keys_are_accepted():
+    a = pg.families.sample("gaussian", jax.random.PRNGKey(0), 3, 2)
+    assert a.shape == (3, 2)
+
+
+def _mlp():
+    from projgeo import networks
+    return networks.init_mlp(KEY, (4, 5, 3))
+
+
+@pytest.mark.parametrize("kw, match", [
+    ({"x_norm": -1.0}, "x_norm must be finite and ≥ 0"),
+    ({"lipschitz": -0.5}, "lipschitz must be finite and ≥ 0"),
+    ({"x_norm": np.inf}, "x_norm must be finite"),
+    ({"at_zero": np.nan}, "at_zero must be a finite"),
+])
+def test_mlp_bound_refuses_negative_or_non_finite_norms(kw, match):
+    from projgeo import bounds
+    net = _mlp()
+    args = {"x_norm": 1.0, "lipschitz": 1.0, "at_zero": 0.0} | kw
+    p = pg.magnitude_prune(net[0].w, 2)
+    with pytest.raises(ValueError, match=match):
+        bounds.mlp_bound(net, [p], **args)
+    gated = pg.networks.init_gated(KEY, 3, 4, 2)
+    with pytest.raises(ValueError, match=match):
+        bounds.gated_bound(gated, pg.magnitude_prune(gated.w_gate, 2), **args)
+
+
+@pytest.mark.parametrize("call", [
+    lambda b: b.layer_bound(-1.0, 1.0, 1.0), lambda b: b.layer_bound(1.0, 1.0, -1.0),
+    lambda b: b.ce_bound(-0.1), lambda b: b.isotropic_bound(-1.0, 1.0),
+    lambda b: b.one_layer_bound([1.0, 1.0], -1.0, 0, 1.0, 1.0),
+    lambda b: b.all_layers_bound([1.0, -1.0], [0.1, 0.1], 1.0, 1.0),
+    lambda b: b.input_bounds([1.0], -2.0, 1.0),
+])
+def test_bound_formulas_refuse_negative_inputs(call):
+    from projgeo import bounds
+    with pytest.raises(ValueError, match="must be finite and ≥ 0"):
+        call(bounds)
+
+
+def test_networks_whose_layers_do_not_chain_are_refused():
+    from projgeo import bounds, compress_network, networks
+    net = _mlp()
+    bad = (net[0], networks.Dense(np.ones((3, 4)), None))  # layer 0 has 5 outputs
+    p = pg.magnitude_prune(net[0].w, 2)
+    for call in (lambda: compress_network.project(bad, [p]),
+                 lambda: compress_network.compress(bad, [p]),
+                 lambda: bounds.mlp_bound(bad, [p], 1.0, 1.0),
+                 lambda: networks.mlp(bad, np.ones(4), jax.nn.relu)):
+        with pytest.raises(ValueError, match="layer shapes do not chain"):
+            call()
+    with pytest.raises(ValueError, match=r"params\[0\].b must be None or of shape \(5,\)"):
+        compress_network.project((networks.Dense(net[0].w, np.ones(4)), net[1]), [p])
+    g = networks.init_gated(KEY, 3, 4, 2)
+    with pytest.raises(ValueError, match="w_down must read"):
+        compress_network.project(networks.Gated(g.w_gate, g.w_up, np.ones((2, 5))),
+                                 pg.magnitude_prune(g.w_gate, 2))
+    c = networks.init_cnn(KEY, (1, 2, 2), (2, 3), 2)
+    with pytest.raises(ValueError, match="do not chain"):
+        compress_network.project(networks.CNN((c.convs[1], c.convs[0]), c.head), [None, None])
+
+
+def test_spectral_norm_options_and_dtypes():
+    from projgeo import spectral
+    with pytest.raises(ValueError, match="exact_max must be an int"):
+        spectral.spectral_norm(W, exact_max=-1)
+    with pytest.raises(TypeError, match="a must be"):
+        spectral.spectral_norm(np.ones((2, 2), int))
+    assert spectral.spectral_norm(W.astype(np.float16)).upper.dtype == np.float16

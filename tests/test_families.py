@@ -43,3 +43,11 @@ def test_sample_batch_matches_vmap_shapes():
     ws = families.sample_batch("clustered", jax.random.key(1), 3, 6, 2)
     assert ws.shape == (3, 6, 2)
     assert not np.array_equal(ws[0], ws[1])
+
+
+def test_shifted_rows_are_an_offset_plus_unit_noise():
+    ws = np.asarray(families.sample_batch("shifted", jax.random.key(0), 64, 32, 4))
+    c = ws.mean(axis=(1, 2))
+    assert np.all(c > 0.5) and np.max(c) > 1e6 and np.max(c) <= 1e8 * 1.01
+    spread = (ws - c[:, None, None]).std(axis=(1, 2))
+    assert np.all(np.abs(spread - 1.0) < 0.3)

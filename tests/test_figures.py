@@ -6,6 +6,7 @@ import json
 import pytest
 
 from figures import cli, f1_geometry, f7_c5_loss_rate
+from projgeo import families
 
 
 def test_f1_writes_png_pdf_and_data_and_folding_beats_pruning_there(tmp_path):
@@ -21,7 +22,7 @@ def test_f7_loss_rates_cover_every_family_and_ratio(tmp_path):
     paths = f7_c5_loss_rate.make(tmp_path)
     with paths[2].open() as f:
         rows = list(csv.DictReader(f))
-    assert len(rows) == 8 * 7  # families × ranks k = 1..n−1
+    assert len(rows) == len(families.FAMILIES) * 7  # families × ranks k = 1..n−1
     rates = [float(r["loss_rate"]) for r in rows]
     assert all(0.0 <= r <= 1.0 for r in rates)
     assert max(rates) > 0.0  # C5: folding at the same rank does lose somewhere

@@ -86,3 +86,9 @@ def test_layer_projectors_fit_the_widths(data):
 def test_network_inputs_are_zero_or_between_1e_3_and_10(x):
     a = np.abs(x)
     assert x.shape == (3, 4) and np.all((a == 0) | ((a >= 1e-3) & (a <= 10)))
+
+
+@given(S.shifted_matrices())
+def test_shifted_matrices_sit_far_from_the_origin_relative_to_their_spread(w):
+    offset = np.abs(np.mean(w))
+    assert offset >= 1e2 - 1 and np.max(np.abs(w - np.mean(w))) <= 2.0 + 1e-6 * offset
