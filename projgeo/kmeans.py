@@ -308,6 +308,8 @@ def fold(
     if n_local_trials is None:
         n_local_trials = 2 + int(math.log(cap))
     n_local_trials = _checks.check_k(n_local_trials, 1 << 20, "n_local_trials")
+    if key is not None:
+        key = _checks.check_key(key)
     if init is None:
         if key is None:
             raise ValueError("fold needs key= (a jax.random key for seeding) or init= labels.")

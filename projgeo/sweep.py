@@ -122,6 +122,7 @@ def rank_sweep(
     if n < 2:
         raise ValueError(f"rank_sweep needs n ≥ 2 rows (ranks 1…n−1); got shape {w.shape}.")
     _check_norm(norm)
+    key = _checks.check_key(key)
     if ks is None:
         ks = list(range(1, n))
     ks = np.asarray([_checks.check_k(k, n - 1, "ks") for k in np.atleast_1d(
