@@ -28,20 +28,33 @@ from benchmarks import methods as M
 METHODS = ("projgeo", "sklearn", "faiss", "ward")
 
 
+def _scale_sizes(text: str) -> int:
+    v = int(text) if text.strip().lstrip("-").isdigit() else None
+    if v is None or not 0 <= v <= len(C.SCALE_SIZES):
+        raise argparse.ArgumentTypeError(
+            f"expected an integer in [0, {len(C.SCALE_SIZES)}]; got {text!r}")
+    return v
+
+
 def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__.split("\n")[0])
+    from proofs_check import _args
+
+    p = _args.Parser(prog="python -m benchmarks", description=__doc__.split("\n")[0])
     p.add_argument("--quick", action="store_true",
                    help="≤ 10 min on 2 CPU cores: the large shape for one family only")
-    p.add_argument("--json", type=Path, metavar="PATH", help="write the results as JSON")
+    p.add_argument("--json", type=_args.output_file, metavar="PATH",
+                   help="write the results as JSON")
     p.add_argument("--only", choices=("cases", "scale", "batched", "sweep"), action="append",
                    help="run only these parts (repeatable; default: all)")
-    p.add_argument("--shapes", help="comma-separated shape names to run (default: all)")
-    p.add_argument("--families", help="comma-separated families (default: all)")
-    p.add_argument("--scale-sizes", type=int, default=len(C.SCALE_SIZES),
+    p.add_argument("--shapes", type=_args.names([s[0] for s in C.SHAPES], "shape names"),
+                   help="comma-separated shape names to run (default: all)")
+    p.add_argument("--families", type=_args.names(C.FAMILIES, "families"),
+                   help="comma-separated families (default: all)")
+    p.add_argument("--scale-sizes", type=_scale_sizes, default=len(C.SCALE_SIZES),
                    help="how many of the scale sizes to run, smallest first (default: 3)")
-    p.add_argument("--batched-size", type=int, default=C.BATCHED["batch"],
+    p.add_argument("--batched-size", type=_args.positive_int, default=C.BATCHED["batch"],
                    help="matrices in the batched C4 check (default 20000)")
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--seed", type=_args.seed, default=0)
     return p
 
 
@@ -178,20 +191,25 @@ def _targets(records, ceilings, scale, batched, sweep=None) -> list[dict]:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    parts = set(args.only or ("cases", "scale", "batched", "sweep"))
+    todo = C.cases(args.quick)
+    if args.shapes:
+        todo = [c for c in todo if c.name in args.shapes]
+    if args.families:
+        todo = [c for c in todo if c.family in args.families]
+    if "cases" in parts and not todo:
+        from proofs_check import _args
+
+        _args.fail("python -m benchmarks", "no benchmark case matches --shapes/--families"
+                   + (" under --quick" if args.quick else ""))
     import jax
 
     from proofs_check.cli import enable_compilation_cache
 
     jax.config.update("jax_enable_x64", True)  # the C4 check is float64; folds stay float32
     enable_compilation_cache()
-    parts = set(args.only or ("cases", "scale", "batched", "sweep"))
     log = lambda s: print(s, flush=True)  # noqa: E731
     t_start = time.perf_counter()
-    todo = C.cases(args.quick)
-    if args.shapes:
-        todo = [c for c in todo if c.name in args.shapes.split(",")]
-    if args.families:
-        todo = [c for c in todo if c.family in args.families.split(",")]
     records, ceilings, scale, batched, lean = [], [], None, None, None
     if "cases" in parts:
         for case in todo:

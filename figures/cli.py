@@ -34,8 +34,11 @@ def _parse_only(text: str) -> list[str]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(prog="python -m figures", description=__doc__.splitlines()[0])
-    p.add_argument("--out", type=Path, default=DEFAULT_OUT, help=f"default {DEFAULT_OUT}")
+    from proofs_check import _args
+
+    p = _args.Parser(prog="python -m figures", description=__doc__.splitlines()[0])
+    p.add_argument("--out", type=_args.output_dir, default=DEFAULT_OUT,
+                   help=f"output directory, created if missing (default {DEFAULT_OUT})")
     p.add_argument("--budget", choices=("quick", "full"), default="quick",
                    help="quick (≤ 3 min on 2 CPU cores with a cached zoo) or full")
     p.add_argument("--only", type=_parse_only, default=list(FIGURES),

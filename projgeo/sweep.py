@@ -129,7 +129,7 @@ def rank_sweep(
         np.asarray(ks, dtype=object)).tolist()], np.int64)
     if ks.size == 0:
         raise ValueError("ks must hold at least one rank in [1, n−1]; got none.")
-    max_iter = _checks.check_k(max_iter, 1 << 30, "max_iter")
+    max_iter = _checks.check_count(max_iter, "max_iter")
     refine_iter = kmeans._check_count(refine_iter, "refine_iter")
     split_merge_iter = kmeans._check_count(split_merge_iter, "split_merge_iter")
     opts = kmeans.options(max_iter, refine_iter, split_merge_iter, 0.0, w.dtype)

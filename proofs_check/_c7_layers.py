@@ -28,7 +28,7 @@ from projgeo import (
     spectral,
 )
 from proofs_check import _instances, _networks
-from proofs_check.frame import Context, Tally
+from proofs_check.frame import Context, Tally, work_dtype
 
 #: (d): a (LAYER_N, LAYER_D) block of each bank matrix, ranks LAYER_K; Monte Carlo samples.
 LAYER_N, LAYER_D, LAYER_K = 12, 6, 4
@@ -126,11 +126,11 @@ def check_activations(ctx: Context, tally: Tally) -> None:
     lip = np.asarray(activations.lipschitz_table())
     b = tally.batch(len(_networks.ACTS), "activations")
     names = np.array(_networks.ACTS)
-    kw = dict(dtype=np.float64, scale=lip, terms=1, activation=names)
+    kw = dict(dtype=work_dtype(), scale=lip, terms=1, activation=names)
     b.leq("activations: sup |sigma'| on a grid <= L_sigma", slope, lip, **kw)
     b.leq("activations: L_sigma <= (1 + 1e-6) sup |sigma'| (sharp)", lip, slope * (1 + 1e-6), **kw)
     b.equal("activations: sigma(0) as registered", at0, np.asarray(activations.at_zero_table()),
-            dtype=np.float64, scale=1.0, terms=1, activation=names)
+            dtype=work_dtype(), scale=1.0, terms=1, activation=names)
     b.done()
     tally.details["activations"] = {
         n: {"lipschitz": float(l_), "grid_sup_slope": float(s), "sigma_0": float(a)}
@@ -153,7 +153,7 @@ def check_layers(ctx: Context, tally: Tally) -> None:
     linear = act == "linear"
     slacks, misses = {}, 0
     for s, r in q.items():
-        kw = dict(dtype=np.float64, terms=cube.size * LAYER_N, family=fam, activation=act)
+        kw = dict(dtype=work_dtype(), terms=cube.size * LAYER_N, family=fam, activation=act)
         lip2 = r["lip"] ** 2
         b.equal(f"{s}: (d) exact E||dW x||^2 = ||dW||_F^2 (Rademacher cube)", r["exact_lin"],
                 r["fro2"], scale=r["w_sq"], **kw)
@@ -189,7 +189,7 @@ def check_spectral(ctx: Context, tally: Tally) -> None:
     bank, fam = _networks.bank(ctx.seed, _networks.PER_FAMILY * ctx.scale)
     q = jax.tree.map(np.asarray, _instances.run_fast(_spectral_batch, bank))
     b = tally.batch(len(fam), "spectral norm certificates")
-    kw = dict(dtype=np.float64, scale=q["exact"], terms=bank.shape[1] * bank.shape[2],
+    kw = dict(dtype=work_dtype(), scale=q["exact"], terms=bank.shape[1] * bank.shape[2],
               family=fam)
     b.leq("spectral: power-iteration lower <= ||A||_2", q["lower"], q["exact"], **kw)
     b.leq("spectral: ||A||_2 <= certified upper (large-matrix path)", q["exact"], q["upper"], **kw)

@@ -206,7 +206,8 @@ def _folds(ws, keys, *, k: int, default: bool):
                "refined": c.refined_error, "fell_back": c.fell_back,
                "certified_clusters": _nonempty(c.result.labels, k + 1),
                "certified_recomputed": fold_error(w, c.projector()),
-               "prune_next": _prune_next(w, k), "w_sq": jnp.sum(w * w)}
+               "prune_next": _prune_next(w, k), "w_sq": jnp.sum(w * w),
+               "certified_labels": c.result.labels, "certified_converged": c.result.converged}
         if default:
             r = fold(w, k + 1, key=key)
             out |= {"default": r.inertia, "default_clusters": _nonempty(r.labels, k + 1)}

@@ -32,8 +32,8 @@ from projgeo import (
     pruning_partition,
 )
 from projgeo.tolerance import tolerance
-from proofs_check import _instances
-from proofs_check.frame import Claim, Context, Tally
+from proofs_check import _instances, _selfcheck
+from proofs_check.frame import Claim, Context, Tally, work_dtype
 
 CLAIM = Claim(
     "C3",
@@ -127,7 +127,7 @@ def _check_exact(ctx, tally):
     scale = np.sum(ws.astype(float) ** 2, axis=(1, 2))
     for name in ("prune", "fold", "gain"):
         b.equal(f"exact: library float64 {name} = exact value", lib[name],
-                np.array([float(e[name]) for e in ex]), dtype=np.float64, scale=scale,
+                np.array([float(e[name]) for e in ex]), dtype=work_dtype(), scale=scale,
                 terms=n * d)
     b.done()
     tally.details["exact"] = {"trials": trials, "shape": [n, d, k], "entries": [-ENTRY, ENTRY],
@@ -138,6 +138,8 @@ def check(ctx: Context) -> Tally:
     tally = Tally()
     _check_float(ctx, tally)
     _check_exact(ctx, tally)
+    (n, d, k), ws, _, _ = next(iter(_instances.shape_batches(ctx, 3)))
+    _selfcheck.check(tally, np.asarray(ws), k)
     ctx.progress.update(1, 1, "exact")
     tally.details |= {"families": list(_instances.NAMES),
                       "shapes": [list(x) for x in _instances.shapes(ctx.scale)]}

@@ -26,7 +26,7 @@ import numpy as np
 from projgeo import exact as ex
 from projgeo import exact_reference as ref
 from projgeo.tolerance import tolerance
-from proofs_check import _exact_bnb, _instances
+from proofs_check import _exact_bnb, _instances, _local
 from proofs_check.frame import Claim, Context, Tally
 
 CLAIM = Claim(
@@ -118,6 +118,14 @@ def _fold_checks(b, res, kw, prefix: str, opt_next=None) -> None:
           **kw)
     if opt_next is not None:
         b.leq(f"{prefix}: OPT_fold(k+1) <= E_fold(certified)", opt_next, res["certified"], **kw)
+    # A converged refinement is a local optimum: no single-row move lowers its inertia (exact
+    # Hartigan gains in float64, at the scale of the centred rows; see proofs_check._local).
+    # Not where the guard fell back to π_S* or an iteration cap stopped the refinement.
+    ws = res["ws"]
+    gain = _local.best_move_gain(ws, res["certified_labels"], k1)
+    gain = np.where(res["certified_converged"] & ~res["fell_back"], gain, 0.0)
+    b.leq(f"{prefix}: no single-row move lowers E_fold (local optimum)", gain, 0.0,
+          **(kw | {"scale": _local.centred_energy(ws)}))
 
 
 def _default_stats(names, default, prune, w_sq, tol) -> dict:
@@ -144,7 +152,7 @@ def _check_folds(ctx: Context, tally: Tally) -> tuple[dict, dict]:
         n, d, k, default = job.n, job.d, job.k, job.default
         ws, names, res = _instances.fold_instances(ctx.seed, job.batch, n, d, k, default,
                                                    job.families)
-        res = {**res, "k": k}
+        res = {**res, "k": k, "ws": ws}
         kw = dict(dtype=ws.dtype, scale=res["w_sq"], terms=n * d, family=names)
         opt_next = None
         if (n, d) in exact_draws and job.batch == batch:  # the exact part's matrices

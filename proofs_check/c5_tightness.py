@@ -32,7 +32,7 @@ from projgeo.tolerance import tolerance
 from proofs_check import _c5_certified, _instances
 from proofs_check._shrink import exact_opt, loss_rank, shrink
 from proofs_check.c3_pruning_partition import exact_terms
-from proofs_check.frame import Claim, Context, Tally
+from proofs_check.frame import Claim, Context, Tally, work_dtype
 
 CLAIM = Claim(
     "C5",
@@ -149,11 +149,11 @@ def _check_two_by_two(tally: Tally) -> dict:
     fold = np.asarray(ex.exact_fold(ws, 1).inertia)
     prune = np.asarray(ex.exact_prune(ws, 1))
     eps = np.array([float(e) for e in EPSILONS])
-    kw = dict(dtype=np.float64, scale=1.0 + eps**2, terms=4)
+    kw = dict(dtype=work_dtype(), scale=1.0 + eps**2, terms=4)
     b.equal("2x2: OPT_fold(1) = (1+eps^2)/2", fold, (1 + eps**2) / 2, **kw)
     b.equal("2x2: OPT_prune(1) = eps^2", prune, eps**2, **kw)
     b.true("2x2: OPT_fold(1) > OPT_prune(1) beyond rounding",
-           fold > prune + np.asarray(tolerance(np.float64, scale=1 + eps**2, terms=4)))
+           fold > prune + np.asarray(tolerance(work_dtype(), scale=1 + eps**2, terms=4)))
     exact = [exact_opt(np.array([[1, 0], [0, e]], object), 1) for e in EPSILONS]
     b.true("2x2 exact: OPT_fold(1) = (1+eps^2)/2 > eps^2 = OPT_prune(1)",
            [f == (1 + e * e) / 2 and p == e * e and f > p
@@ -168,7 +168,7 @@ def _check_two_by_two(tally: Tally) -> dict:
         w[-1, -1] = eps
         got.append((float(ex.exact_fold(w, n - 1).inertia), float(ex.exact_prune(w, n - 1))))
     fold, prune = np.array(got).T
-    kw = dict(dtype=np.float64, scale=np.array(ns, float), terms=max(ns) ** 2)
+    kw = dict(dtype=work_dtype(), scale=np.array(ns, float), terms=max(ns) ** 2)
     b.equal("e_1..e_{n-1}, eps e_n: OPT_fold(n-1) = (1+eps^2)/2", fold, (1 + eps**2) / 2, **kw)
     b.true("e_1..e_{n-1}, eps e_n: OPT_fold(n-1) > OPT_prune(n-1)", fold > prune + 1e-12)
     b.done()

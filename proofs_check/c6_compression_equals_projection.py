@@ -38,7 +38,7 @@ from projgeo import (
 )
 from projgeo.tolerance import tolerance
 from proofs_check import _instances, _networks
-from proofs_check.frame import Claim, Context, Tally
+from proofs_check.frame import Claim, Context, Tally, work_dtype
 
 CLAIM = Claim(
     "C6",
@@ -162,8 +162,8 @@ def check(ctx: Context) -> Tally:
         b = tally.batch(trials, kind)
         terms = _terms(kind)
         for name, x in q.items():
-            kw = dict(dtype=np.float64, scale=x["scale"], terms=terms, family=fam, activation=act)
-            tol = tolerance(np.float64, scale=x["scale"], terms=terms)
+            kw = dict(dtype=work_dtype(), scale=x["scale"], terms=terms, family=fam, activation=act)
+            tol = tolerance(work_dtype(), scale=x["scale"], terms=terms)
             if name.startswith("fold"):
                 b.equal(f"{kind} {name}: small net = projected net (every sigma)",
                         x["gap"], 0.0, **kw)

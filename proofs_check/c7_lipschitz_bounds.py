@@ -38,8 +38,8 @@ from projgeo import (
     projection_error,
     pruning_partition,
 )
-from proofs_check import _c7_layers, _digits, _instances, _networks
-from proofs_check.frame import Claim, Context, Tally
+from proofs_check import _c7_constructed, _c7_layers, _digits, _instances, _networks
+from proofs_check.frame import Claim, Context, Tally, work_dtype
 
 CLAIM = Claim(
     "C7",
@@ -211,7 +211,7 @@ def _check_mlps(ctx: Context, tally: Tally) -> None:
     b = tally.batch(t, "MLPs (random and trained)")
     fam_in, act_in = _per_input(fam, N_INPUTS), _per_input(act, N_INPUTS)
     where = np.char.add(np.char.add(fam_in.astype(str), "/"), act_in.astype(str))
-    kw = dict(dtype=np.float64, terms=terms, family=fam, activation=act)
+    kw = dict(dtype=work_dtype(), terms=terms, family=fam, activation=act)
     slack: dict = {}
     groups = {"random": fam != "trained_digits", "trained": fam == "trained_digits"}
 
@@ -246,7 +246,7 @@ def _check_mlps(ctx: Context, tally: Tally) -> None:
     pr, fo = q["prune"], q["fold"]
     e_pr, e_fo = q["energy"]["prune"], q["energy"]["fold"]
     b.leq("C4(ii): E_fold(certified, k+1) <= E_prune(S*, k) per layer", e_fo, e_pr,
-          dtype=np.float64, scale=e_pr, terms=16 * 65, family=fam)
+          dtype=work_dtype(), scale=e_pr, terms=16 * 65, family=fam)
     for j in range(2):
         b.leq(f"Frobenius (b) layer {j}: fold k+1 <= prune k", fo["frobenius (b)"][..., j],
               pr["frobenius (b)"][..., j], scale=pr["frobenius (b)"][..., j], **kw)
@@ -280,7 +280,7 @@ def _check_gated(ctx: Context, tally: Tally) -> None:
     slack = {}
     for s, r in q.items():
         b.leq(f"gated {s}: ||f - f^|| <= gated_bound", r["measured"], r["bound"],
-              dtype=np.float64, scale=r["scale"] + r["bound"], terms=2 * h,
+              dtype=work_dtype(), scale=r["scale"] + r["bound"], terms=2 * h,
               family=fam, activation=act)
         slack[s] = _c7_layers.slack(r["measured"], r["bound"], where)
     b.done()
@@ -291,9 +291,9 @@ def _check_gated(ctx: Context, tally: Tally) -> None:
 def check(ctx: Context) -> Tally:
     tally = Tally()
     steps = (_c7_layers.check_activations, _c7_layers.check_spectral, _c7_layers.check_layers,
-             _check_gated, _check_mlps)
+             _check_gated, _check_mlps, _c7_constructed.check)
     for i, step in enumerate(steps):
         step(ctx, tally)
-        ctx.progress.update(i + 1, len(steps), step.__name__.lstrip("_")[6:])
+        ctx.progress.update(i + 1, len(steps), step.__name__.lstrip("_")[6:] or "constructed")
     tally.details |= {"families": list(_networks.FAMILIES)}
     return tally

@@ -13,6 +13,7 @@ import sys
 import time
 from pathlib import Path
 
+from proofs_check import _args
 from proofs_check.frame import BUDGETS, Context, Progress
 from proofs_check.registry import CHECKERS, DEFAULT_CLAIMS
 
@@ -29,9 +30,9 @@ def _parse_claims(text: str) -> list[str]:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(
+    p = _args.Parser(
         prog="python -m proofs_check",
-        description="Numerically verify the claims of THEORY.md (float64). "
+        description="Numerically verify the claims of THEORY.md (float64, or float32). "
                     "`python -m proofs_check checkpoint PATH` checks a checkpoint instead.",
     )
     p.add_argument("--claims", type=_parse_claims, default=list(DEFAULT_CLAIMS),
@@ -39,8 +40,13 @@ def build_parser() -> argparse.ArgumentParser:
                         "C8 trains a zoo and is opt-in)")
     p.add_argument("--budget", choices=BUDGETS, default="quick",
                    help="quick (≤ 60 s on 2 CPU cores, the default), standard or thorough")
-    p.add_argument("--seed", type=int, default=0, help="seed of the jax.random keys (default 0)")
-    p.add_argument("--json", type=Path, metavar="PATH", help="also write the report as JSON")
+    p.add_argument("--seed", type=_args.seed, default=0,
+                   help="seed of the jax.random keys, in [0, 2**32 - 1] (default 0)")
+    p.add_argument("--dtype", choices=("float64", "float32"), default="float64",
+                   help="float64 (default) or float32: every claim computed in float32 (x64 "
+                        "off) with float32 tolerances, as on most accelerators")
+    p.add_argument("--json", type=_args.output_file, metavar="PATH",
+                   help="also write the report as JSON (checked before any work)")
     p.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None,
                    help="progress display on stderr (default: on for standard and thorough)")
     return p
@@ -76,7 +82,7 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     import jax
 
-    jax.config.update("jax_enable_x64", True)
+    jax.config.update("jax_enable_x64", args.dtype == "float64")
     enable_compilation_cache()
     show = args.progress if args.progress is not None else args.budget != "quick"
     results = []
@@ -94,6 +100,7 @@ def main(argv: list[str] | None = None) -> int:
         "backend": jax.default_backend(),
         "devices": [str(d) for d in jax.devices()],
         "x64": bool(jax.config.jax_enable_x64),
+        "dtype": args.dtype,
         "budget": args.budget,
         "seed": args.seed,
         "claims": [{k: r[k] for k in ("id", "title", "trials", "violations", "worst_margin",

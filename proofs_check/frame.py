@@ -167,3 +167,11 @@ def _jsonable(v, i):
 
 def _finite_or_none(x: float) -> float | None:
     return None if math.isinf(x) else x
+
+
+def work_dtype() -> np.dtype:
+    """The dtype the checkers compute in: float64 (default), float32 under ``--dtype float32``
+    (x64 off). Every tolerance of a library computation uses it."""
+    import jax
+
+    return np.dtype(np.float64 if jax.config.jax_enable_x64 else np.float32)

@@ -52,7 +52,6 @@ def test_fold_returns_k_nonempty_clusters_and_their_means(problem, seed):
     assert res.centroids.dtype == w.dtype
 
 
-@settings(max_examples=15)
 @given(fold_problems(), st.integers(0, 2**31 - 1))
 def test_hartigan_result_has_no_improving_single_row_move(problem, seed):
     w, k = problem
