@@ -109,6 +109,19 @@ def check_k(k, n: int, name: str = "k") -> int:
     return k
 
 
+def check_count(x, name: str, *, minimum: int = 1) -> int:
+    """Return the iteration cap or count ``x`` as a Python int after checking ``x ≥ minimum``."""
+    if isinstance(x, bool | np.bool_):
+        raise TypeError(f"{name} must be an integer ≥ {minimum}; got a bool.")
+    try:
+        x = operator.index(x)
+    except TypeError as e:
+        raise TypeError(f"{name} must be an integer ≥ {minimum}; got {x!r}.") from e
+    if x < minimum:
+        raise ValueError(f"{name} must be an integer ≥ {minimum}; got {x}.")
+    return x
+
+
 def check_labels(labels, n: int, k: int, *, allow_empty: bool = False, name: str = "labels"):
     """Return ``labels`` as an int32 JAX array of shape (n,) with values in [0, k).
 

@@ -166,8 +166,8 @@ def exact_fold_bnb(w: Float[Array, "n d"], k: int, *, max_nodes: int = 20000,
     w = _checks.check_weights(w)
     n = w.shape[0]
     k = _checks.check_k(k, n)
-    if isinstance(max_nodes, bool) or not isinstance(max_nodes, int) or max_nodes < 1:
-        raise ValueError(f"max_nodes must be a positive integer; got {max_nodes!r}.")
+    max_nodes = _checks.check_count(max_nodes, "max_nodes")
+    max_iter = _checks.check_count(max_iter, "max_iter")
     key = jax.random.key(0) if key is None else key
     ws = np.asarray(w, np.float64 if w.dtype == jnp.float64 else np.float32)
     ws = ws - ws.mean(0)

@@ -257,10 +257,10 @@ def certified_fold(
     if k >= n:
         raise ValueError(K_EQUALS_N.format(k=k, n=n))
     _check_norm(norm)
-    max_iter = _checks.check_k(max_iter, 1 << 30, "max_iter")
+    max_iter = _checks.check_count(max_iter, "max_iter")
     refine_iter = kmeans._check_count(refine_iter, "refine_iter")
     split_merge_iter = kmeans._check_count(split_merge_iter, "split_merge_iter")
-    key = jax.random.key(0) if key is None else key
+    key = jax.random.key(0) if key is None else _checks.check_key(key)
     opts = kmeans.options(max_iter, refine_iter, split_merge_iter, 0.0, w.dtype)
     res, keep, prune, start, refined, route = _certified_kernel(
         w, np.int32(k), opts, key, cap=kmeans.capacity(n, k + 1), norm=norm)

@@ -117,7 +117,7 @@ def set_partitions(n: int, k: int) -> np.ndarray:
 
 
 def _check_n(n: int, limit: int = MAX_N, what: str = "exact_fold") -> int:
-    n = _checks.check_k(n, 1 << 30, "n")
+    n = _checks.check_count(n, "n")
     if n > limit:
         raise ValueError(
             f"{what} enumerates partitions and needs n ≤ {limit}; got n = {n} rows. "

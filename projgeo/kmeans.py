@@ -297,7 +297,7 @@ def fold(
     w = _checks.check_weights(w)
     n = w.shape[0]
     k = _checks.check_k(k, n)
-    max_iter = _checks.check_k(max_iter, 1 << 30, "max_iter")
+    max_iter = _checks.check_count(max_iter, "max_iter")
     refine_iter = _check_count(refine_iter, "refine_iter")
     split_merge_iter = _check_count(split_merge_iter, "split_merge_iter")
     if not (isinstance(tol, int | float) and 0.0 <= tol < 1.0):
@@ -308,6 +308,8 @@ def fold(
     if n_local_trials is None:
         n_local_trials = 2 + int(math.log(cap))
     n_local_trials = _checks.check_k(n_local_trials, 1 << 20, "n_local_trials")
+    if key is not None:
+        key = _checks.check_key(key)
     if init is None:
         if key is None:
             raise ValueError("fold needs key= (a jax.random key for seeding) or init= labels.")
@@ -322,6 +324,4 @@ def fold(
 
 
 def _check_count(x, name: str) -> int:
-    if isinstance(x, bool) or not isinstance(x, int) or x < 0:
-        raise ValueError(f"{name} must be an integer ≥ 0; got {x!r}.")
-    return x
+    return _checks.check_count(x, name, minimum=0)

@@ -260,8 +260,7 @@ def fold_lower_bound(w: Float[Array, "n d"], k, *, method: str = "spectral",
     k = _checks.check_k(k, w.shape[0])
     if method not in METHODS:
         raise ValueError(f"method must be one of {METHODS}; got {method!r}.")
-    if isinstance(max_iter, bool) or not isinstance(max_iter, int | np.integer) or max_iter < 1:
-        raise ValueError(f"max_iter must be a positive integer; got {max_iter!r}.")
+    max_iter = _checks.check_count(max_iter, "max_iter")
     if isinstance(tol, bool) or not isinstance(tol, int | float) or not tol > 0:
         raise ValueError(f"tol must be a positive float; got {tol!r}.")
     return _lower_bound(w, jnp.asarray(k, jnp.int32), jnp.asarray(tol, w.dtype),

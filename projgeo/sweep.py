@@ -122,13 +122,14 @@ def rank_sweep(
     if n < 2:
         raise ValueError(f"rank_sweep needs n ≥ 2 rows (ranks 1…n−1); got shape {w.shape}.")
     _check_norm(norm)
+    key = _checks.check_key(key)
     if ks is None:
         ks = list(range(1, n))
     ks = np.asarray([_checks.check_k(k, n - 1, "ks") for k in np.atleast_1d(
         np.asarray(ks, dtype=object)).tolist()], np.int64)
     if ks.size == 0:
         raise ValueError("ks must hold at least one rank in [1, n−1]; got none.")
-    max_iter = _checks.check_k(max_iter, 1 << 30, "max_iter")
+    max_iter = _checks.check_count(max_iter, "max_iter")
     refine_iter = kmeans._check_count(refine_iter, "refine_iter")
     split_merge_iter = kmeans._check_count(split_merge_iter, "split_merge_iter")
     opts = kmeans.options(max_iter, refine_iter, split_merge_iter, 0.0, w.dtype)

@@ -281,3 +281,16 @@ def test_spectral_norm_options_and_dtypes():
     with pytest.raises(TypeError, match="a must be"):
         spectral.spectral_norm(np.ones((2, 2), int))
     assert spectral.spectral_norm(W.astype(np.float16)).upper.dtype == np.float16
+
+
+@pytest.mark.parametrize("bad, err", [(0, ValueError), (-3, ValueError), (2.5, TypeError),
+                                      (True, TypeError)])
+def test_iteration_caps_get_a_count_message_not_a_rank_message(bad, err):
+    """max_iter is a count (≥ 1), not a rank in [1, n]: the message says so."""
+    w = np.ones((4, 2))
+    for call in (lambda: pg.fold(w, 2, key=jax.random.key(0), max_iter=bad),
+                 lambda: pg.certified_fold(w, 2, max_iter=bad),
+                 lambda: pg.fold_lower_bound(w, 2, method="sdp", max_iter=bad)):
+        with pytest.raises(err, match=r"max_iter must be an integer ≥ 1") as info:
+            call()
+        assert "[1, n]" not in str(info.value)

@@ -108,3 +108,10 @@ def test_certified_fold_under_vmap_matches_single_calls():
 def test_certified_fold_rejects_bad_options(bad):
     with pytest.raises(ValueError):
         pg.certified_fold(np.ones((4, 2)), 2, **bad)
+
+
+@pytest.mark.parametrize("fn", [lambda w, key: pg.certified_fold(w, 2, key=key),
+                                lambda w, key: pg.rank_sweep(w, [2], key=key)])
+def test_an_int_seed_is_not_a_key(fn):
+    with pytest.raises(TypeError, match="key"):
+        fn(np.ones((4, 2)), 0)
