@@ -67,3 +67,33 @@ def test_certified_fold_beats_pi_s_when_pi_s_is_not_locally_optimal():
     assert float(c.result.inertia) < float(pg.fold_error(w, start)) - 1.0
     assert float(c.refined_error) <= float(c.start_error)
     assert not bool(c.fell_back)
+
+
+@pytest.mark.parametrize("n, d, k", [(12, 3, 4), (33, 8, 16)])
+def test_the_warm_route_folds_from_the_pruning_partition_when_forced(n, d, k):
+    """White-box: the default route nearly always beats pruning, so the warm start seldom
+    runs; with the bar forced below every inertia it must run, start at π_S* and not get
+    worse (a warm start seeded elsewhere would pass every public property above)."""
+    from projgeo import certified, kmeans, refine
+    from projgeo.pruning import _row_order
+
+    ws_all, _ = _batch(n, d, seed=5)
+    cap = kmeans.capacity(n, k + 1)
+    opts = kmeans.options(dtype=ws_all.dtype)
+
+    @jax.jit
+    def routes(w):
+        p = certified.prepare(w)
+        rank = jax.numpy.zeros(n, "int32").at[_row_order(w, "l2")].set(
+            jax.numpy.arange(n, dtype="int32"))
+        c3 = certified.pruning_labels(rank < k)
+        start = refine.make_state(p.ws, jax.numpy.sum(p.ws * p.ws, axis=1), c3, cap, k + 1)
+        out = certified._two_routes(p.ws, k + 1, cap, opts, jax.random.key(0), c3, -1.0, start)
+        ref = kmeans.improve(p.ws, c3, k + 1, cap, opts)
+        return out[3].inertia, out[3].labels, start.inertia, ref[0].inertia, ref[0].labels
+
+    for w in ws_all:
+        warm, labels, start, ref, ref_labels = routes(w)
+        assert float(warm) <= float(start)  # a warm start never gets worse than π_S*
+        np.testing.assert_array_equal(labels, ref_labels)  # it is the fold from π_S*
+        assert float(warm) == float(ref)
