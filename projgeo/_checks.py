@@ -96,14 +96,19 @@ def check_weights(w, name: str = "w") -> jax.Array:
     return w
 
 
+def _integer(x, name: str, form: str) -> int:
+    """``x`` as a Python int (bools refused), else a TypeError saying ``name must be form``."""
+    if isinstance(x, bool | np.bool_):
+        raise TypeError(f"{name} must be {form}; got a bool.")
+    try:
+        return operator.index(x)
+    except TypeError as e:
+        raise TypeError(f"{name} must be {form}; got {x!r}.") from e
+
+
 def check_k(k, n: int, name: str = "k") -> int:
     """Return ``k`` as a Python int after checking ``1 ≤ k ≤ n``."""
-    if isinstance(k, bool | np.bool_):
-        raise TypeError(f"{name} must be an integer in [1, {n}]; got a bool.")
-    try:
-        k = operator.index(k)
-    except TypeError as e:
-        raise TypeError(f"{name} must be an integer in [1, {n}]; got {k!r}.") from e
+    k = _integer(k, name, f"an integer in [1, {n}]")
     if not 1 <= k <= n:
         raise ValueError(f"{name} must be an integer in [1, n] = [1, {n}]; got {k}.")
     return k
@@ -111,12 +116,7 @@ def check_k(k, n: int, name: str = "k") -> int:
 
 def check_count(x, name: str, *, minimum: int = 1) -> int:
     """Return the iteration cap or count ``x`` as a Python int after checking ``x ≥ minimum``."""
-    if isinstance(x, bool | np.bool_):
-        raise TypeError(f"{name} must be an integer ≥ {minimum}; got a bool.")
-    try:
-        x = operator.index(x)
-    except TypeError as e:
-        raise TypeError(f"{name} must be an integer ≥ {minimum}; got {x!r}.") from e
+    x = _integer(x, name, f"an integer ≥ {minimum}")
     if x < minimum:
         raise ValueError(f"{name} must be an integer ≥ {minimum}; got {x}.")
     return x
