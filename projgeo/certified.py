@@ -39,7 +39,7 @@ import jax.numpy as jnp
 import numpy as np
 from jaxtyping import Array, Bool, Float, Int, Scalar
 
-from projgeo import _checks, kmeans
+from projgeo import _checks, _scale, kmeans
 from projgeo.kmeans import KMeansResult
 from projgeo.projectors import FoldProjector, PruneProjector
 from projgeo.pruning import _check_norm, _row_order
@@ -122,7 +122,7 @@ class Prepared(NamedTuple):
 
 
 def prepare(w) -> Prepared:
-    e = jnp.maximum(kmeans.normalise(w)[2], _exponent(w))
+    e = jnp.maximum(kmeans.normalise(w)[2], _scale.exponent(w))
     shift = jnp.mean(w, axis=0)
     return Prepared(kmeans.times_pow2(w - shift[None, :], -e), kmeans.times_pow2(w, -e),
                     shift, e)
@@ -198,12 +198,6 @@ def _two_routes(ws, k1, cap, opts, key, c3_labels, prune, start):
 
     _, d, wm = jax.lax.while_loop(cond, body, (jnp.int32(0), none, none))
     return (*d, *wm)
-
-
-def _exponent(w):
-    amax = jnp.max(jnp.abs(w))
-    _, e = jnp.frexp(amax)
-    return jnp.where(amax > 0, e, 0).astype(jnp.int32)
 
 
 @functools.partial(jax.jit, static_argnames=("cap", "norm"))

@@ -44,7 +44,7 @@ import jax.numpy as jnp
 import numpy as np
 from jaxtyping import Array, Bool, Float, Int, Scalar
 
-from projgeo import _checks, refine
+from projgeo import _checks, _scale, refine
 from projgeo._kernels import counts, fill_empty, inertia, means, sq_dists
 from projgeo.projectors import FoldProjector
 from projgeo.seeding import bisect, kmeans_plusplus, nearest_centre
@@ -155,9 +155,7 @@ def normalise(w):
     """
     m = jnp.mean(w, axis=0)
     c = w - m[None, :]
-    amax = jnp.max(jnp.abs(c))
-    _, e = jnp.frexp(amax)
-    e = jnp.where(amax > 0, e, 0).astype(jnp.int32)
+    e = _scale.exponent(c)
     return times_pow2(c, -e), m, e
 
 

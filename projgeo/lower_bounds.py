@@ -55,7 +55,7 @@ import jax.numpy as jnp
 import numpy as np
 from jaxtyping import Array, Float, Int
 
-from projgeo import _checks, _linalg, tolerance
+from projgeo import _checks, _linalg, _scale, tolerance
 
 #: ``method=`` values of :func:`fold_lower_bound`.
 METHODS = ("spectral", "sdp")
@@ -90,9 +90,7 @@ def _centred(w):
     far larger than the spread leaves an error of order ``eps·|W_c| + eps²·n·|W|`` per entry,
     not ``eps·|W|``; ``_perturbation`` bounds it.
     """
-    top = jnp.max(jnp.abs(w))
-    _, e = jnp.frexp(jnp.where(top > 0, top, 1.0))
-    ws = jnp.ldexp(w, -e)
+    ws, e = _scale.scaled(w)
     wc = ws - jnp.mean(ws, axis=0, keepdims=True)
     wc = wc - jnp.mean(wc, axis=0, keepdims=True)
     return ws, wc, jnp.ldexp(jnp.ones((), w.dtype), 2 * e)
