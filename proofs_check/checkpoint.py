@@ -35,13 +35,12 @@ from pathlib import Path
 
 import numpy as np
 
+from proofs_check import _args
 from proofs_check.frame import Progress
 
 DEFAULT_RATIOS = (0.1, 0.25, 0.5, 0.75, 0.9)
 #: Most ranks per error-against-rank curve (every k for smaller layers).
 CURVE_POINTS = 24
-#: ``--seed`` range: what ``jax.random.key`` takes on every backend.
-MAX_SEED = 2**32 - 1
 
 
 def _ratios(text: str):
@@ -55,16 +54,6 @@ def _ratios(text: str):
         raise argparse.ArgumentTypeError(
             f"expected 'all' or comma-separated ratios in [0, 1), e.g. 0.1,0.5; got {text!r}")
     return r
-
-
-def _seed(text: str) -> int:
-    try:
-        seed = int(text)
-    except ValueError:
-        seed = -1
-    if not 0 <= seed <= MAX_SEED:
-        raise argparse.ArgumentTypeError(f"expected an integer in [0, 2**32 − 1]; got {text!r}")
-    return seed
 
 
 def _regex(text: str) -> str:
@@ -85,7 +74,7 @@ def build_parser() -> argparse.ArgumentParser:
                         "for every k = 1..n-1 of every layer")
     p.add_argument("--layers", type=_regex, default=None, help="only layers matching REGEX")
     p.add_argument("--norm", choices=("l2", "l1"), default="l2", help="pruning score")
-    p.add_argument("--seed", type=_seed, default=0, help="seed of the default folding")
+    p.add_argument("--seed", type=_args.seed, default=0, help="seed of the default folding")
     p.add_argument("--lower-bound", choices=("spectral", "sdp"), default="spectral",
                    help="bound behind the gap column: spectral (one SVD per layer) or sdp "
                         "(Peng-Wei relaxation per layer and ratio; an n×n eigendecomposition "
@@ -98,23 +87,14 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _output_problem(path: Path | None, *, directory: bool) -> str | None:
-    """Why ``path`` cannot be written (None if it can), checked before any work."""
+    """Why ``path`` cannot be written (None if it can), checked before any work: the rules of
+    :func:`proofs_check._args.output_file` / :func:`~proofs_check._args.output_dir`."""
     if path is None:
         return None
-    if directory:
-        if path.exists() and not path.is_dir():
-            return f"--figures {path}: exists and is not a directory"
-        parent = next((q for q in [path, *path.parents] if q.exists()), Path("."))
-    else:
-        if path.is_dir():
-            return f"--json {path}: is a directory"
-        parent = path.parent
-        if not parent.is_dir():
-            return f"--json {path}: the directory {parent} does not exist"
-    if not parent.is_dir():
-        return f"{path}: {parent} is not a directory"
-    if not os.access(parent, os.W_OK):
-        return f"{path}: {parent} is not writable"
+    try:
+        (_args.output_dir if directory else _args.output_file)(str(path))
+    except argparse.ArgumentTypeError as e:
+        return f"{'--figures' if directory else '--json'} {path}: {e}"
     return None
 
 
