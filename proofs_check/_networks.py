@@ -27,7 +27,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from projgeo import activations, families, networks
-from proofs_check._instances import run_fast
+from proofs_check._instances import IMPL, run_fast
 
 #: Weight families of the checker networks: all but ``shifted`` (a 1e8 offset in every weight
 #: of a network tests nothing about C6/C7 that extreme_scales does not, and overflows float32).
@@ -63,12 +63,10 @@ def _bank(key, per_family: int):
 def bank(seed: int, per_family: int):
     """``(W[F·per_family, BANK_ROWS, BANK_COLS], family_names)``, cached for the run.
 
-    The key uses the ``unsafe_rbg`` generator (XLA's RngBitGenerator; its key splitting is
-    weaker than threefry's, which does not matter for test instances). Measured cold, in a
-    fresh process on the 2-core CPU, compiling and running ``_bank`` with default XLA options
-    took 3.3 s of CPU with ``unsafe_rbg``, 4.9 s with ``rbg`` and 6.7 s with threefry.
+    Drawn with JAX's default threefry generator (the same bits on every backend, so one
+    seed gives the same networks on CPU, GPU and TPU), compiled with FAST_COMPILE.
     """
-    key = jax.random.key(seed, impl="unsafe_rbg")
+    key = jax.random.key(seed, impl=IMPL)
     return run_fast(_bank, key, per_family=per_family), np.repeat(np.array(FAMILIES), per_family)
 
 
