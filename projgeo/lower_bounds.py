@@ -99,7 +99,7 @@ def _centred(w):
 def _perturbation(ws, wc, s1):
     """``Δ ≥ ‖W_c − Ŵ_c‖₂ + SVD error``: every true σ_i ≥ σ̂_i − Δ (Weyl), in the copy's units."""
     n, d = ws.shape
-    u = tolerance.FACTOR * tolerance.eps(ws.dtype) * np.sqrt(n * d)
+    u = float(tolerance.FACTOR * tolerance.eps(ws.dtype) * np.sqrt(n * d))  # weak: stays in dtype
     return u * (s1 + jnp.max(jnp.abs(wc)) + u * n * jnp.max(jnp.abs(ws)))
 
 

@@ -81,3 +81,15 @@ def test_rank_sweep_brackets_the_optimum_with_its_lower_bound():
         rel = pg.rank_sweep(w, key=jax.random.key(0), relative=True)
         np.testing.assert_allclose(rel.lower_bound * float(np.sum(np.asarray(w) ** 2)),
                                    s.lower_bound, rtol=1e-12, atol=0)
+
+
+def test_float32_weights_are_swept_in_float32_with_x64_on():
+    """No float64 value leaks into a float32 sweep (a scatter of float64 into float32 would
+    round a lower bound to nearest, possibly upward; the suite turns its warning into an
+    error)."""
+    w = np.asarray(_w("heavy_tailed", 12, 3, seed=5), np.float32)
+    s = pg.rank_sweep(w, key=jax.random.key(0))
+    for name in ("prune_error", "c3_error", "certified_error", "fold_error", "lower_bound"):
+        assert getattr(s, name).dtype == np.float32, name
+    assert np.all(s.certified_error <= s.prune_error)
+    assert np.all(s.lower_bound <= s.fold_error)
