@@ -202,12 +202,10 @@ def main(argv: list[str] | None = None) -> int:
 
         _args.fail("python -m benchmarks", "no benchmark case matches --shapes/--families"
                    + (" under --quick" if args.quick else ""))
-    import jax
 
-    from proofs_check.cli import enable_compilation_cache
+    from projgeo import config
 
-    jax.config.update("jax_enable_x64", True)  # the C4 check is float64; folds stay float32
-    enable_compilation_cache()
+    config.setup(x64=True)  # the C4 check is float64; folds stay float32
     log = lambda s: print(s, flush=True)  # noqa: E731
     t_start = time.perf_counter()
     records, ceilings, scale, batched, lean = [], [], None, None, None

@@ -44,12 +44,10 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--only", type=_parse_only, default=list(FIGURES),
                    help="comma-separated figure IDs (default: all)")
     args = p.parse_args(argv)
-    import jax
 
-    from proofs_check.cli import enable_compilation_cache
+    from projgeo import config
 
-    jax.config.update("jax_enable_x64", True)
-    enable_compilation_cache()
+    config.setup(x64=True)
     total = time.perf_counter()
     for fid in args.only:
         t0 = time.perf_counter()

@@ -259,10 +259,8 @@ def main(argv: list[str]) -> int:
     if "xla_backend_optimization_level" not in os.environ.get("XLA_FLAGS", ""):
         os.environ["XLA_FLAGS"] = (os.environ.get("XLA_FLAGS", "")
                                    + " --xla_backend_optimization_level=0").strip()
-    import jax
 
-    from proofs_check.cli import enable_compilation_cache
+    from projgeo import config
 
-    jax.config.update("jax_enable_x64", True)
-    enable_compilation_cache()
+    config.setup(x64=True)
     return run(args)

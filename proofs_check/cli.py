@@ -11,7 +11,6 @@ import json
 import math
 import sys
 import time
-from pathlib import Path
 
 from proofs_check import _args
 from proofs_check.frame import BUDGETS, Context, Progress
@@ -56,23 +55,6 @@ def _fmt_margin(m) -> str:
     return "-" if m is None or (isinstance(m, float) and math.isinf(m)) else f"{m:+.2e}"
 
 
-def enable_compilation_cache() -> None:
-    """Persist XLA compilations across runs (compiling dominates the quick budget).
-
-    The cache lives in ``$PROJGEO_JAX_CACHE`` (default ``~/.cache/projgeo/jax``); set it
-    to ``off`` to disable. Results do not depend on it, only the start-up time does.
-    """
-    import os
-
-    import jax
-
-    path = os.environ.get("PROJGEO_JAX_CACHE", str(Path.home() / ".cache" / "projgeo" / "jax"))
-    if path.lower() in ("", "off", "0", "none"):
-        return
-    jax.config.update("jax_compilation_cache_dir", path)
-    jax.config.update("jax_persistent_cache_min_compile_time_secs", 0.2)
-
-
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else list(argv)
     if argv[:1] == ["checkpoint"]:
@@ -82,8 +64,9 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     import jax
 
-    jax.config.update("jax_enable_x64", args.dtype == "float64")
-    enable_compilation_cache()
+    from projgeo import config
+
+    config.setup(x64=args.dtype == "float64")
     show = args.progress if args.progress is not None else args.budget != "quick"
     results = []
     for cid in args.claims:

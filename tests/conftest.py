@@ -19,11 +19,10 @@ import jax
 import pytest
 from hypothesis import HealthCheck, settings
 
-from proofs_check.cli import enable_compilation_cache
+from projgeo import config
 
-jax.config.update("jax_enable_x64", True)
+config.setup(x64=True)
 jax.config.update("jax_numpy_rank_promotion", "raise")
-enable_compilation_cache()
 
 _COMMON = dict(deadline=None, suppress_health_check=[HealthCheck.too_slow], print_blob=True)
 settings.register_profile("ci", max_examples=25, derandomize=True, **_COMMON)

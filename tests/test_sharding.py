@@ -18,9 +18,8 @@ BATCH, N, D, K = 10, 12, 5, 4
 
 _SCRIPT = f"""
 import json, jax
-jax.config.update("jax_enable_x64", True)
-from proofs_check.cli import enable_compilation_cache
-enable_compilation_cache()
+from projgeo import config
+config.setup(x64=True)
 from benchmarks import batched
 from projgeo import families, sharding
 ws = families.sample_batch("heavy_tailed", jax.random.key(3), {BATCH}, {N}, {D})
