@@ -1,8 +1,8 @@
 """Issue-10 cases: compile counts of rank sweeps, certified ÷ fold time, a cold checkpoint.
 
-``python -m benchmarks.sweep compile N D`` and ``... ratio N D K`` print one JSON line each
-and run in a fresh process (so that compile counts start from nothing and no persistent
-cache hides a compilation); :func:`run` drives them and the checkpoint command.
+``python -m benchmarks.sweep compile N D``, ``... ratio N D K`` and ``... checkpoint`` print
+one JSON line each and run in a fresh process (so that compile counts start from nothing and
+no persistent cache hides a compilation); :func:`run` drives them and the checkpoint command.
 """
 
 from __future__ import annotations
@@ -192,5 +192,8 @@ if __name__ == "__main__":
 
     jax.config.update("jax_enable_x64", True)
     what, *args = sys.argv[1:]
+    if what == "checkpoint":  # python -m benchmarks.sweep checkpoint: the cold run alone
+        print(json.dumps(checkpoint_cold(lambda m: print(m, file=sys.stderr))))
+        sys.exit(0)
     fn = {"compile": compile_counts, "ratio": time_ratio}[what]
     print(json.dumps(fn(*(int(a) for a in args))))

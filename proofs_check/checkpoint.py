@@ -27,10 +27,12 @@ an unwritable output path, an unreadable checkpoint or one with no compressible 
 from __future__ import annotations
 
 import argparse
+import collections
 import json
 import os
 import re
 import sys
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -83,7 +85,35 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--figures", type=Path, metavar="DIR", help="write error-vs-rank figures")
     p.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None,
                    help="progress display on stderr (default: when stderr is a terminal)")
+    p.add_argument("--jobs", type=_args.positive_int, default=default_jobs(), metavar="N",
+                   help="layers checked at once, in threads (default: the CPU cores, at most "
+                        f"{MAX_JOBS}; here {default_jobs()})")
     return p
+
+
+#: Most layers in flight by default: each holds its weights and the solver's work arrays.
+MAX_JOBS = 4
+
+
+def default_jobs() -> int:
+    """CPU cores available to this process, at most :data:`MAX_JOBS`."""
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        cores = os.cpu_count() or 1
+    return max(1, min(MAX_JOBS, cores))
+
+
+def schedule(shapes) -> list[int]:
+    """Order in which to start the layers: the first layer of every distinct shape, then
+    the rest in checkpoint order. Layers of one shape share compiled programs, so starting
+    two of them at once would compile the same programs twice; distinct shapes compile
+    different programs, which threads compile side by side."""
+    first = {}
+    for i, s in enumerate(shapes):
+        first.setdefault(tuple(s), i)
+    lead = sorted(first.values())
+    return lead + [i for i in range(len(shapes)) if i not in set(lead)]
 
 
 def _output_problem(path: Path | None, *, directory: bool) -> str | None:
@@ -182,20 +212,42 @@ def run(args) -> int:
     print(f"{args.path}: {len(layers)} layers, {len(skipped)} tensors skipped")
     print(f"{'layer':40s} {'n×d':>11s} {'ratio':>5s} {'k':>5s} {'prune':>8s} {'C3 k+1':>8s} "
           f"{'cert k+1':>8s} {'fold k':>8s} {'gap k':>7s}  C3 C4 win")
-    try:
-        for li, layer in enumerate(layers):
-            w = layer_rows(ckpt, layer)
-            recs, crv = check_layer(w, args.ratios, norm=args.norm,
-                                    lower_bound=args.lower_bound,
-                                    key=jax.random.fold_in(key, li),
-                                    curve=args.figures is not None)
+    done: dict[int, tuple] = {}
+
+    def emit() -> None:  # print finished layers in checkpoint order
+        while len(report) in done:
+            li = len(report)
+            layer, shape, (recs, crv) = done.pop(li)
             report.append({"name": layer.name, "weight": layer.weight, "bias": layer.bias,
-                           "shape": list(w.shape), "ratios": recs})
+                           "shape": list(shape), "ratios": recs})
             if crv is not None:
                 curves[layer.name] = crv
             for r in recs if args.ratios != "all" else recs[:: max(1, len(recs) // 5)]:
-                print(_row(layer.name, w.shape, r))
+                print(_row(layer.name, shape, r), flush=True)
             progress.update(li + 1, len(layers), layer.name)
+
+    # Up to --jobs layers at once, in threads (XLA runs outside the GIL); at most that many
+    # layers' weights are in memory, and every layer's key depends on its index only, so
+    # the report is the same for any --jobs.
+    shapes = [(ckpt.shape(lay.weight)[0], int(np.prod(ckpt.shape(lay.weight)[1:]))
+               + (lay.bias is not None)) for lay in layers]  # of layer_rows
+    try:
+        with ThreadPoolExecutor(args.jobs) as pool:
+            running: collections.deque = collections.deque()
+            for li in schedule(shapes):
+                layer = layers[li]
+                w = layer_rows(ckpt, layer)
+                running.append((li, layer, w.shape, pool.submit(
+                    check_layer, w, args.ratios, norm=args.norm, lower_bound=args.lower_bound,
+                    key=jax.random.fold_in(key, li), curve=args.figures is not None)))
+                while running and (len(running) >= args.jobs or running[0][3].done()):
+                    i, lay, shape, fut = running.popleft()
+                    done[i] = (lay, shape, fut.result())
+                    emit()
+            while running:
+                i, lay, shape, fut = running.popleft()
+                done[i] = (lay, shape, fut.result())
+                emit()
     except CheckpointError as e:
         print(f"error: {e}", file=sys.stderr)
         return 2

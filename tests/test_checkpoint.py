@@ -149,7 +149,8 @@ def test_checkpoint_error_is_a_value_error(tmp_path):
 
 
 @pytest.mark.parametrize("argv", [["--ratios", "1.5"], ["--ratios", "a"], ["--layers", "("],
-                                  ["--norm", "l3"], ["--seed", str(2**70)], ["--seed", "-1"]])
+                                  ["--norm", "l3"], ["--seed", str(2**70)], ["--seed", "-1"],
+                                  ["--jobs", "0"], ["--jobs", "two"]])
 def test_usage_errors_exit_2(hf_file, argv):
     with pytest.raises(SystemExit) as e:
         _run(hf_file, *argv)
@@ -234,3 +235,27 @@ def test_sdp_lower_bound_option_tightens_the_gap_and_stays_below_the_fold(tmp_pa
         assert a["fold_lower_bound"] <= b["fold_lower_bound"] <= b["fold_k"]
         # rank 3 < k: the spectral bound is 0 (no gap to report); the SDP bound is not
         assert a["fold_gap"] is None and b["fold_gap"] is not None and b["fold_gap"] >= 0
+
+
+def test_layers_checked_in_threads_give_the_same_report_in_checkpoint_order(tmp_path, capsys):
+    """--jobs only changes how many layers run at once: same JSON, same table order."""
+    path = tmp_path / "mixed.safetensors"
+    safetensors.numpy.save_file({**HF_MLP, **CONV}, path)
+    docs, tables = [], []
+    for jobs in (1, 3):
+        out = tmp_path / f"r{jobs}.json"
+        assert _run(path, "--jobs", jobs, "--json", out) == 0
+        docs.append(json.loads(out.read_text()))
+        tables.append(capsys.readouterr().out)
+    assert docs[0] == docs[1]
+    assert tables[0] == tables[1]
+    assert [layer["name"] for layer in docs[0]["layers"]] == sorted(
+        [layer["name"] for layer in docs[0]["layers"]],
+        key=[layer.name for layer in find_layers(Checkpoint(path))[0]].index)
+
+
+def test_schedule_starts_every_distinct_shape_first_then_the_rest_in_order():
+    from proofs_check.checkpoint import schedule
+
+    assert schedule([(4, 3), (4, 3), (8, 3), (4, 3), (8, 2)]) == [0, 2, 4, 1, 3]
+    assert sorted(schedule([(2, 2)] * 5)) == list(range(5))
