@@ -52,6 +52,19 @@ def positive_int(text: str) -> int:
     return v
 
 
+#: Most jobs (claims or layers) run side by side by default: each holds its own arrays.
+MAX_JOBS = 4
+
+
+def default_jobs() -> int:
+    """CPU cores available to this process, at most :data:`MAX_JOBS` (the ``--jobs`` default)."""
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        cores = os.cpu_count() or 1
+    return max(1, min(MAX_JOBS, cores))
+
+
 def _nearest_existing(path: Path) -> Path:
     p = path.absolute()
     while not p.exists() and p != p.parent:

@@ -7,6 +7,7 @@ families at once (one compiled sampler per shape) and checked in one vmapped bat
 from __future__ import annotations
 
 import functools
+import threading
 from typing import NamedTuple
 
 import jax
@@ -62,20 +63,46 @@ def shape_batches(ctx, salt: int, shape_list=None):
         yield (n, d, k), jnp.asarray(ws), names, jax.random.split(ctx.key(salt, si), ws.shape[0])
 
 
+def shared(fn):
+    """Memoise ``fn`` per arguments for the run, safely across threads: claims run side by
+    side (``python -m proofs_check --jobs``), and a caller asking for what another thread is
+    computing waits for it instead of computing it again."""
+    cache: dict = {}
+    locks: dict = {}
+    guard = threading.Lock()
+
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        key = (args, tuple(sorted(kwargs.items())))
+        with guard:
+            lock = locks.setdefault(key, threading.Lock())
+        with lock:
+            if key not in cache:
+                cache[key] = fn(*args, **kwargs)
+        return cache[key]
+
+    return wrapper
+
+
 _COMPILED: dict = {}
+_COMPILING = threading.Lock()
 
 
 def run_fast(jitted, *args, **static):
     """Call ``jitted(*args, **static)`` through an executable compiled with ``FAST_COMPILE``.
 
     Small checker batches run in milliseconds, so compile time is what counts; the
-    executables are cached per function, static arguments and argument shapes/dtypes.
+    executables are cached per function, static arguments and argument shapes/dtypes
+    (thread-safe: a second thread asking for an executable being compiled waits for it).
     """
     sig = tuple((x.shape, str(x.dtype)) for x in jax.tree.leaves(args))
     key = (jitted, tuple(sorted(static.items())), sig)
-    if key not in _COMPILED:
-        _COMPILED[key] = jitted.lower(*args, **static).compile(compiler_options=FAST_COMPILE)
-    return _COMPILED[key](*args)
+    with _COMPILING:
+        slot = _COMPILED.setdefault(key, [threading.Lock(), None])
+    with slot[0]:
+        if slot[1] is None:
+            slot[1] = jitted.lower(*args, **static).compile(compiler_options=FAST_COMPILE)
+    return slot[1](*args)
 
 
 # ---------------------------------------------------------------------------
@@ -155,7 +182,7 @@ def fold_jobs(scale: int) -> list[FoldJob]:
                    for n, d, k in large_shapes(scale)]
 
 
-@functools.lru_cache(maxsize=32)
+@shared
 def fast_families(seed: int, batch: int, n: int, d: int, names: tuple[str, ...] = NAMES):
     """``batch`` matrices of each family in ``names``: ((len(names)·batch, n, d), names).
 
@@ -181,7 +208,7 @@ class ExactInstances(NamedTuple):
     prune: np.ndarray
 
 
-@functools.lru_cache(maxsize=32)
+@shared
 def exact_instances(seed: int, batch: int, draw: tuple[int, int], n: int, d: int):
     """Exact optima of the leading (n, d) blocks of ``fast_families(seed, batch, *draw)``."""
     ws, names = fast_families(seed, batch, *draw)
@@ -218,7 +245,7 @@ def _folds(ws, keys, *, k: int, default: bool):
     return jax.vmap(one)(ws, keys)
 
 
-@functools.lru_cache(maxsize=32)
+@shared
 def fold_instances(seed: int, batch: int, n: int, d: int, k: int, default: bool,
                    names: tuple[str, ...] = NAMES):
     """Certified (and default k-means++) folds at k+1 of ``fast_families`` matrices (cached).

@@ -27,7 +27,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from projgeo import activations, families, networks
-from proofs_check._instances import IMPL, run_fast
+from proofs_check._instances import IMPL, run_fast, shared
 
 #: Weight families of the checker networks: all but ``shifted`` (a 1e8 offset in every weight
 #: of a network tests nothing about C6/C7 that extreme_scales does not, and overflows float32).
@@ -59,7 +59,7 @@ def _bank(key, per_family: int):
                             for f, kk in zip(FAMILIES, keys, strict=True)])
 
 
-@functools.lru_cache(maxsize=4)
+@shared
 def bank(seed: int, per_family: int):
     """``(W[F·per_family, BANK_ROWS, BANK_COLS], family_names)``, cached for the run.
 

@@ -85,23 +85,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--figures", type=Path, metavar="DIR", help="write error-vs-rank figures")
     p.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None,
                    help="progress display on stderr (default: when stderr is a terminal)")
-    p.add_argument("--jobs", type=_args.positive_int, default=default_jobs(), metavar="N",
+    p.add_argument("--jobs", type=_args.positive_int, default=_args.default_jobs(), metavar="N",
                    help="layers checked at once, in threads (default: the CPU cores, at most "
-                        f"{MAX_JOBS}; here {default_jobs()})")
+                        f"{_args.MAX_JOBS}; here {_args.default_jobs()})")
     return p
-
-
-#: Most layers in flight by default: each holds its weights and the solver's work arrays.
-MAX_JOBS = 4
-
-
-def default_jobs() -> int:
-    """CPU cores available to this process, at most :data:`MAX_JOBS`."""
-    try:
-        cores = len(os.sched_getaffinity(0))
-    except (AttributeError, OSError):
-        cores = os.cpu_count() or 1
-    return max(1, min(MAX_JOBS, cores))
 
 
 def schedule(shapes) -> list[int]:

@@ -22,6 +22,7 @@ from __future__ import annotations
 import dataclasses
 import math
 import sys
+import threading
 import time
 from typing import Any
 
@@ -42,8 +43,12 @@ class Claim:
     statement: str
 
 
+_STDERR = threading.Lock()
+
+
 class Progress:
-    """A one-line progress display on stderr (silent when disabled)."""
+    """A one-line progress display on stderr (silent when disabled); claims running side by
+    side take turns on the line, each finished claim leaves its last line."""
 
     def __init__(self, enabled: bool, label: str = ""):
         self.enabled, self.label, self.t0 = enabled, label, time.perf_counter()
@@ -54,10 +59,11 @@ class Progress:
         frac = done / max(total, 1)
         bar = "#" * int(30 * frac) + "." * (30 - int(30 * frac))
         dt = time.perf_counter() - self.t0
-        sys.stderr.write(f"\r{self.label:4s} [{bar}] {done}/{total} {dt:6.1f}s {note:30.30s}")
-        if done >= total:
-            sys.stderr.write("\n")
-        sys.stderr.flush()
+        with _STDERR:
+            sys.stderr.write(f"\r{self.label:4s} [{bar}] {done}/{total} {dt:6.1f}s {note:30.30s}")
+            if done >= total:
+                sys.stderr.write("\n")
+            sys.stderr.flush()
 
 
 @dataclasses.dataclass

@@ -52,7 +52,7 @@ def test_exit_status_follows_violations(monkeypatch, tmp_path, violate, code):
 
 
 @pytest.mark.parametrize("argv", [["--claims", "C99"], ["--claims", ""], ["--budget", "fast"],
-                                  ["--seed", "x"]])
+                                  ["--seed", "x"], ["--jobs", "0"]])
 def test_usage_errors_exit_2(argv):
     with pytest.raises(SystemExit) as e:
         cli.main(argv)
@@ -63,3 +63,32 @@ def test_module_entry_point_runs(tmp_path):
     proc = subprocess.run([sys.executable, "-m", "proofs_check", "--claims", "C9"],
                           capture_output=True, text=True)
     assert proc.returncode == 2 and "expected a comma-separated list" in proc.stderr
+
+
+def test_claims_run_side_by_side_give_the_same_report_in_the_order_asked(monkeypatch, tmp_path):
+    """--jobs only changes how many claims run at once, never the report or its order."""
+    import threading
+
+    seen = []
+
+    def checker(cid, violate):
+        fake = _fake_checker(violate)
+
+        def check(ctx):
+            seen.append((cid, threading.get_ident()))
+            return fake.check(ctx)
+
+        return types.SimpleNamespace(CLAIM=Claim(cid, "fake", f"fake {cid}"), check=check)
+
+    for cid, violate in (("CX", False), ("CY", True), ("CZ", False)):
+        monkeypatch.setitem(registry.CHECKERS, cid, f"fake_{cid}")
+        monkeypatch.setitem(sys.modules, f"fake_{cid}", checker(cid, violate))
+    docs = []
+    for jobs in ("1", "3"):
+        out = tmp_path / f"r{jobs}.json"
+        assert cli.main(["--claims", "CZ,CX,CY", "--jobs", jobs, "--json", str(out)]) == 1
+        claims = json.loads(out.read_text())["claims"]
+        docs.append([{k: v for k, v in c.items() if k != "seconds"} for c in claims])
+    assert docs[0] == docs[1]
+    assert [c["id"] for c in docs[1]] == ["CZ", "CX", "CY"]
+    assert sorted(c for c, _ in seen) == ["CX", "CX", "CY", "CY", "CZ", "CZ"]
