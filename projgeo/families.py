@@ -21,6 +21,7 @@ Each family is a pure function ``(key, n, d, dtype) -> (n, d) array`` of the giv
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Callable
 
@@ -124,20 +125,49 @@ def _check_family(family, n, d) -> None:
         raise ValueError(f"n and d must be positive ints; got n={n!r}, d={d!r}.")
 
 
+#: Drawing takes microseconds and compiling the generator takes most of a second, so the
+#: samplers compile with LLVM's optimisation off: measured on the 2-core CPU (load ≈ 2), 18
+#: samplers (9 families × 2 shapes) took 7.7 s this way against 15.6 s with default options
+#: and 14.9 s as eager calls.
+_FAST_COMPILE = {"xla_backend_optimization_level": 0, "xla_llvm_disable_expensive_passes": True}
+
+
+def _draw_traced(key, *, family: str, batch: int | None, n: int, d: int, dtype):
+    if batch is None:
+        return FAMILIES[family](key, n, d, dtype)
+    keys = jax.random.split(key, batch)
+    return jax.vmap(lambda kk: FAMILIES[family](kk, n, d, dtype))(keys)
+
+
+_draw_compiled = functools.partial(jax.jit, static_argnames=("family", "batch", "n", "d", "dtype"),
+                                   compiler_options=_FAST_COMPILE)(_draw_traced)
+
+
+def _draw(key, **static):
+    """The compiled sampler at top level; inside a caller's jit/vmap (where compiler options
+    cannot be set) the traced function, compiled as part of the caller's program."""
+    if _checks.is_concrete(key) and _checks.is_concrete(jnp.zeros((), jnp.int32)):
+        return _draw_compiled(key, **static)
+    return _draw_traced(key, **static)
+
+
 def sample(family: str, key, n: int, d: int, dtype=None) -> Float[Array, "n d"]:
-    """Draw one ``(n, d)`` matrix of a named family.
+    """Draw one ``(n, d)`` matrix of a named family (one compiled sampler per family, shape
+    and dtype).
 
     Raises:
       ValueError: on an unknown family name or non-positive sizes.
       TypeError: if ``key`` is not a jax.random key.
     """
     _check_family(family, n, d)
-    return FAMILIES[family](_checks.check_key(key), n, d, dtype)
+    return _draw(_checks.check_key(key), family=family, batch=None, n=n, d=d,
+                 dtype=_dtype(dtype))
 
 
-def sample_batch(family: str, key, batch: int, n: int, d: int, dtype=None):
+def sample_batch(family: str, key, batch: int, n: int, d: int, dtype=None
+                 ) -> Float[Array, "batch n d"]:
     """``batch`` independent matrices of one family, shape (batch, n, d), via ``vmap``."""
     _check_family(family, n, d)
     batch = _checks.check_k(batch, 1 << 40, "batch")
-    keys = jax.random.split(_checks.check_key(key), batch)
-    return jax.vmap(lambda kk: FAMILIES[family](kk, n, d, dtype))(keys)
+    return _draw(_checks.check_key(key), family=family, batch=batch, n=n, d=d,
+                 dtype=_dtype(dtype))

@@ -94,6 +94,10 @@ def test_the_warm_route_folds_from_the_pruning_partition_when_forced(n, d, k):
 
     for w in ws_all:
         warm, labels, start, ref, ref_labels = routes(w)
-        assert float(warm) <= float(start)  # a warm start never gets worse than π_S*
+        # The same inertia formula evaluated at two places of one XLA program may round
+        # differently (fusion), so values computed at different places compare under the
+        # tolerance rule; the bitwise guarantee is only the certificate's own comparison.
+        tol = dict(dtype=w.dtype, scale=float(start), terms=w.size)
+        assert tolerance.leq(warm, start, **tol)  # a warm start never gets worse than π_S*
         np.testing.assert_array_equal(labels, ref_labels)  # it is the fold from π_S*
-        assert float(warm) == float(ref)
+        assert tolerance.close(warm, ref, **tol)
