@@ -265,7 +265,8 @@ def mlp_bound(params: MLP, projectors, x_norm, lipschitz, at_zero=0.0, *,
     t = _tails(norms, lipschitz)
     hidden = [deltas[j] * a[j] * t[j] for j in range(len(params) - 1)]
     one = jnp.stack(hidden) if hidden else jnp.zeros((0,), params[0].w.dtype)
-    return NetworkBound(one, all_layers_bound(norms, deltas, x_norm, lipschitz, offsets), a[-1])
+    total = jnp.asarray(all_layers_bound(norms, deltas, x_norm, lipschitz, offsets))
+    return NetworkBound(one, total, a[-1])
 
 
 def gated_bound(params: Gated, p: Projector, x_norm, lipschitz, at_zero=0.0, *,
@@ -286,10 +287,12 @@ def gated_bound(params: Gated, p: Projector, x_norm, lipschitz, at_zero=0.0, *,
         raise TypeError("gated_bound needs a Gated block.")
     _nonneg(x_norm=x_norm, lipschitz=lipschitz)
     _checks.check_finite_scalar(at_zero, "at_zero")
-    (p,) = normalize(params, p)
+    (q,) = normalize(params, p)
+    if q is None:
+        raise TypeError("gated_bound needs a PruneProjector or FoldProjector; got None.")
     g, u = params.w_gate, params.w_up
     h = g.shape[0]
-    dg, du = matrix_norm(g - p.apply(g), norm), matrix_norm(u - p.apply(u), norm)
+    dg, du = matrix_norm(g - q.apply(g), norm), matrix_norm(u - q.apply(u), norm)
     gate = lipschitz * dg * matrix_norm(u) * x_norm
     up = (jnp.abs(at_zero) * math.sqrt(h) + lipschitz * matrix_norm(g) * x_norm) * du
     return matrix_norm(params.w_down) * x_norm * (gate + up)

@@ -173,9 +173,9 @@ def _bucket(b: int) -> int:
     return 1 if b == 1 else 16 if b <= 16 else BATCH
 
 
-def _as_batch(w, name: str = "w"):
+def _as_batch(w, name: str = "w") -> tuple[np.ndarray, tuple[int, ...]]:
     """(…, n, d) floating, finite → (B, n, d) numpy, and the leading shape."""
-    if isinstance(w, jax.core.Tracer):
+    if not _checks.is_concrete(w):
         raise TypeError(f"{name}: the exact solvers run on the host and cannot be traced "
                         "under jit/vmap/grad; call them on concrete arrays.")
     try:
