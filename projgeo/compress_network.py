@@ -32,7 +32,7 @@ from collections.abc import Mapping, Sequence
 from typing import overload
 
 import jax.numpy as jnp
-from jaxtyping import Array, Float
+from jaxtyping import Array, DTypeLike, Float
 
 from projgeo.networks import CNN, MLP, Conv, Dense, Gated, Network, check, hidden_widths
 from projgeo.projectors import FoldProjector, PruneProjector
@@ -40,7 +40,7 @@ from projgeo.projectors import FoldProjector, PruneProjector
 Projector = PruneProjector | FoldProjector
 
 
-def unmerge_matrix(p: Projector, dtype=float) -> Float[Array, "n k"]:
+def unmerge_matrix(p: Projector, dtype: DTypeLike = float) -> Float[Array, "n k"]:
     """The ``n×k`` map back to full size: ``C`` (folding) or ``S_sel`` (pruning).
 
     ``P = unmerge_matrix(p) @ (row compression)``; the next layer's columns are multiplied

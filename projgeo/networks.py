@@ -28,10 +28,9 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 from jax.typing import DTypeLike
-from jaxtyping import Array, Float
+from jaxtyping import Array, Float, PRNGKeyArray, ScalarLike
 
 from projgeo import _checks, families
-from projgeo._typing import PRNGKey
 
 Sigma = Callable[[Array], Array]
 CONV_DIMS = ("NCHW", "OIHW", "NCHW")
@@ -204,7 +203,7 @@ def _check_gated(params: Gated) -> None:
 # Initialisation (weights from a projgeo.families family).
 
 
-def _sample(family: str | families.Family, key: PRNGKey, n: int, d: int,
+def _sample(family: str | families.Family, key: PRNGKeyArray, n: int, d: int,
             dtype: DTypeLike | None) -> Float[Array, "n d"]:
     """A family matrix: ``family`` is a :mod:`projgeo.families` name or a ``(key, n, d, dtype)``
     callable (e.g. one that switches on a traced family index)."""
@@ -213,7 +212,7 @@ def _sample(family: str | families.Family, key: PRNGKey, n: int, d: int,
     return families.sample(family, key, n, d, dtype)
 
 
-def _bias(key: PRNGKey, n: int, bias: bool, scale: float,
+def _bias(key: PRNGKeyArray, n: int, bias: bool, scale: float,
           dtype: DTypeLike | None) -> Float[Array, " n"] | None:
     if not bias:
         return None
@@ -221,7 +220,7 @@ def _bias(key: PRNGKey, n: int, bias: bool, scale: float,
     return scale * jax.random.normal(key, (n,), dt)
 
 
-def init_mlp(key: PRNGKey, sizes: Sequence[int], *, bias: bool = True,
+def init_mlp(key: PRNGKeyArray, sizes: Sequence[int], *, bias: bool = True,
              family: str | families.Family = "gaussian", bias_scale: float = 0.1,
              dtype: DTypeLike | None = None) -> MLP:
     """An MLP with layer sizes ``sizes = (d_0, d_1, …, d_L)``; weights from ``family``.
@@ -247,7 +246,7 @@ def init_mlp(key: PRNGKey, sizes: Sequence[int], *, bias: bool = True,
     )
 
 
-def init_cnn(key: PRNGKey, in_shape: Sequence[int], channels: Sequence[int], n_out: int, *,
+def init_cnn(key: PRNGKeyArray, in_shape: Sequence[int], channels: Sequence[int], n_out: int, *,
              kernel: int = 3, bias: bool = True, family: str | families.Family = "gaussian",
              bias_scale: float = 0.1, dtype: DTypeLike | None = None) -> CNN:
     """A CNN on inputs of shape ``in_shape = (c, H, W)`` with conv ``channels`` and a head.
@@ -268,7 +267,7 @@ def init_cnn(key: PRNGKey, in_shape: Sequence[int], channels: Sequence[int], n_o
     return CNN(tuple(convs), head)
 
 
-def init_gated(key: PRNGKey, d: int, h: int, d_out: int, *,
+def init_gated(key: PRNGKeyArray, d: int, h: int, d_out: int, *,
                family: str | families.Family = "gaussian",
                dtype: DTypeLike | None = None) -> Gated:
     """A gated MLP block ``d → h → d_out`` with weights from ``family``."""
@@ -346,7 +345,8 @@ def apply(params: Network, x: Float[Array, "..."], sigma: Sigma) -> Float[Array,
     return mlp(net, x, sigma)
 
 
-def magnitude(params: Network, x, lipschitz, at_zero=0.0):
+def magnitude(params: Network, x: Float[Array, "..."], lipschitz: ScalarLike,
+              at_zero: ScalarLike = 0.0) -> Float[Array, " d_out"]:
     """Entrywise bound on ``|f(x)|``: the net on ``|W|, |b|, |x|`` with ``σ̄(z) = |σ(0)| + L_σ z``.
 
     ``|σ(z)| ≤ |σ(0)| + L_σ |z|`` and ``|Wx + b| ≤ |W||x| + |b|`` (also for convolutions and the
