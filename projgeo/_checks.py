@@ -19,8 +19,19 @@ KEEP_FORM = "a 1-D integer array of distinct row indices in [0, n)"
 
 
 def is_concrete(x) -> bool:
-    """True if ``x`` holds values (not a tracer inside jit/vmap/grad)."""
-    return not isinstance(x, jax.core.Tracer)
+    """True if ``x`` holds values (not a tracer inside jit/vmap/grad).
+
+    Public API only: host values (numpy, Python numbers) are concrete; a ``jax.Array``
+    is concrete iff it answers ``is_fully_addressable``, a property of materialised arrays
+    that a tracer refuses with ``jax.errors.ConcretizationTypeError``.
+    """
+    if not isinstance(x, jax.Array):
+        return True
+    try:
+        x.is_fully_addressable  # noqa: B018 (evaluated for the error it raises on a tracer)
+    except (jax.errors.ConcretizationTypeError, AttributeError):
+        return False
+    return True
 
 
 def _dtype_of(x, name: str) -> np.dtype:
@@ -36,7 +47,7 @@ def is_float(dtype) -> bool:
 
 
 def x64_enabled() -> bool:
-    return bool(jax.config.jax_enable_x64)
+    return bool(jax.config.read("jax_enable_x64"))
 
 
 def _check_fits_float32(host: np.ndarray, name: str) -> None:
@@ -199,7 +210,7 @@ def check_key(key, name: str = "key"):
       TypeError: if ``key`` is not a key.
     """
     dtype = getattr(key, "dtype", None)
-    if dtype is not None and jax.dtypes.issubdtype(dtype, jax.dtypes.prng_key):
+    if dtype is not None and jnp.issubdtype(dtype, jax.dtypes.prng_key):
         if np.shape(key) != ():
             raise TypeError(f"{name} must be a single key ({KEY_FORM}); got a batch of shape "
                             f"{np.shape(key)} (use jax.vmap to map over keys).")

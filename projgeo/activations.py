@@ -40,7 +40,7 @@ from typing import NamedTuple
 
 import jax
 import jax.numpy as jnp
-from jaxtyping import Array, Float, Int
+from jaxtyping import Array, DTypeLike, Float, Int
 
 
 class Activation(NamedTuple):
@@ -63,7 +63,7 @@ class Activation(NamedTuple):
         """``σ(0) = 0``: pruning equals projection (C6) and ``||σ(z)|| ≤ L_σ ||z||`` (C7)."""
         return self.at_zero == 0.0
 
-    def __call__(self, z):
+    def __call__(self, z: Float[Array, "..."]) -> Float[Array, "..."]:
         return self.fn(z)
 
 
@@ -169,11 +169,11 @@ def switch(i: Int[Array, ""], z: Float[Array, "..."]) -> Float[Array, "..."]:
     return jax.lax.switch(i, [ACTIVATIONS[n].fn for n in NAMES], z)
 
 
-def lipschitz_table(dtype=None) -> Float[Array, " a"]:
+def lipschitz_table(dtype: DTypeLike | None = None) -> Float[Array, " a"]:
     """``L_σ`` of every activation, in :data:`NAMES` order."""
     return jnp.asarray([ACTIVATIONS[n].lipschitz for n in NAMES], dtype)
 
 
-def at_zero_table(dtype=None) -> Float[Array, " a"]:
+def at_zero_table(dtype: DTypeLike | None = None) -> Float[Array, " a"]:
     """``σ(0)`` of every activation, in :data:`NAMES` order."""
     return jnp.asarray([ACTIVATIONS[n].at_zero for n in NAMES], dtype)

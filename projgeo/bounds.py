@@ -46,10 +46,10 @@ from typing import NamedTuple
 
 import jax
 import jax.numpy as jnp
-from jaxtyping import Array, Float, Int, Scalar
+from jaxtyping import Array, Float, Int, Scalar, ScalarLike
 
 from projgeo import _checks, _scale
-from projgeo.compress_network import Projector, normalize
+from projgeo.compress_network import Projector, Projectors, normalize
 from projgeo.networks import MLP, Gated, kind
 from projgeo.spectral import spectral_norm
 
@@ -84,13 +84,15 @@ def matrix_norm(a: Float[Array, "n d"], norm: str = "spectral") -> Scalar:
 # The formulas, on norms (scalars or traced arrays).
 
 
-def layer_bound(delta_norm, x_norm, lipschitz):
+def layer_bound(delta_norm: ScalarLike, x_norm: ScalarLike,
+                lipschitz: ScalarLike) -> ScalarLike:
     """(a) ``L_σ ||ΔW|| ||x||`` bounds ``||σ(Wx) − σ(PWx)||``."""
     _nonneg(delta_norm=delta_norm, x_norm=x_norm, lipschitz=lipschitz)
     return lipschitz * delta_norm * x_norm
 
 
-def input_bounds(norms: Sequence, x_norm, lipschitz, offsets: Sequence | None = None) -> list:
+def input_bounds(norms: Sequence[ScalarLike], x_norm: ScalarLike, lipschitz: ScalarLike,
+                 offsets: Sequence[ScalarLike] | None = None) -> list[ScalarLike]:
     """``[a_0, …, a_L]``: ``a_0 = ||x||``, ``a_{j+1} = L_σ ||W_j|| a_j + o_j`` (``o_{L−1} = 0``).
 
     ``a_L`` bounds the output norm, ``||f(x)|| ≤ a_L``, when the last layer has no offset.
@@ -105,16 +107,17 @@ def input_bounds(norms: Sequence, x_norm, lipschitz, offsets: Sequence | None = 
     return a
 
 
-def _tails(norms, lipschitz) -> list:
+def _tails(norms: Sequence[ScalarLike], lipschitz: ScalarLike) -> list[ScalarLike]:
     """``T_l = Π_{j>l} L_σ ||W_j||`` for every layer ``l``."""
-    t = [1.0]
+    t: list[ScalarLike] = [1.0]
     for n in reversed(list(norms)[1:]):
         t.append(t[-1] * lipschitz * n)
     return t[::-1]
 
 
-def one_layer_bound(norms: Sequence, delta_norm, layer: int, x_norm, lipschitz,
-                    offsets: Sequence | None = None):
+def one_layer_bound(norms: Sequence[ScalarLike], delta_norm: ScalarLike, layer: int,
+                    x_norm: ScalarLike, lipschitz: ScalarLike,
+                    offsets: Sequence[ScalarLike] | None = None) -> ScalarLike:
     """(b) ``||ΔW_l|| a_l T_l``; with zero offsets ``L_σ^{L−1} Π_{j≠l}||W_j|| ||ΔW_l|| ||x||``.
 
     Args:
@@ -132,8 +135,9 @@ def one_layer_bound(norms: Sequence, delta_norm, layer: int, x_norm, lipschitz,
         norms, lipschitz)[layer]
 
 
-def all_layers_bound(norms: Sequence, delta_norms: Sequence, x_norm, lipschitz,
-                     offsets: Sequence | None = None):
+def all_layers_bound(norms: Sequence[ScalarLike], delta_norms: Sequence[ScalarLike],
+                     x_norm: ScalarLike, lipschitz: ScalarLike,
+                     offsets: Sequence[ScalarLike] | None = None) -> ScalarLike:
     """(c) ``Σ_l ||ΔW_l|| a_l T_l``.
 
     With zero offsets it equals ``L_σ^{L−1} ||x|| Σ_l ||ΔW_l|| Π_{j≠l} ||W_j||``.
@@ -146,7 +150,7 @@ def all_layers_bound(norms: Sequence, delta_norms: Sequence, x_norm, lipschitz,
     return sum(d * a[j] * t[j] for j, d in enumerate(delta_norms))
 
 
-def isotropic_bound(delta_fro, lipschitz):
+def isotropic_bound(delta_fro: ScalarLike, lipschitz: ScalarLike) -> ScalarLike:
     """(d) ``L_σ² ||ΔW||_F²`` bounds ``E||σ(Wx) − σ(PWx)||²`` when ``E[xxᵀ] = I``.
 
     With ``σ`` the identity (``L_σ = 1``) it is the exact value ``E||ΔW x||² = ||ΔW||_F²``:
@@ -161,7 +165,7 @@ def cross_entropy(logits: Float[Array, " c"], label: Int[Array, ""]) -> Scalar:
     return jax.nn.logsumexp(logits) - logits[label]
 
 
-def ce_bound(logit_gap):
+def ce_bound(logit_gap: ScalarLike) -> ScalarLike:
     """(e) ``√2 ||f(x) − f̂(x)||`` bounds ``|CE(f(x)) − CE(f̂(x))|``.
 
     ``∇_z CE = softmax(z) − e_y`` and ``||p − e_y||² = ||p||² − 2p_y + 1 ≤ 2``.
@@ -204,14 +208,15 @@ def _check_mlp(params) -> bool:
     return any(layer.b is not None for layer in params)
 
 
-def layer_norms(params: MLP) -> list:
+def layer_norms(params: MLP) -> list[Scalar]:
     """Certified ``||W̃_l||_2`` of every layer: ``[[W_l, b_l], [0, 1]]`` with biases, else ``W_l``.
     """
     biased = _check_mlp(params)
     return [matrix_norm(_augmented(layer.w, layer.b) if biased else layer.w) for layer in params]
 
 
-def delta_norms(params: MLP, projectors, *, norm: str = "spectral") -> list:
+def delta_norms(params: MLP, projectors: Projectors, *,
+                norm: str = "spectral") -> list[Scalar]:
     """``||ΔW̃_l|| = ||(I − P_l)[W_l b_l]||`` (``||(I − P_l) W_l||`` without biases) per layer.
 
     0 for a layer without projector (the output layer always).
@@ -230,8 +235,9 @@ def delta_norms(params: MLP, projectors, *, norm: str = "spectral") -> list:
     return out
 
 
-def mlp_bound(params: MLP, projectors, x_norm, lipschitz, at_zero=0.0, *,
-              norm: str = "spectral", norms: Sequence | None = None) -> NetworkBound:
+def mlp_bound(params: MLP, projectors: Projectors, x_norm: ScalarLike, lipschitz: ScalarLike,
+              at_zero: ScalarLike = 0.0, *, norm: str = "spectral",
+              norms: Sequence[ScalarLike] | None = None) -> NetworkBound:
     """Bounds (b) and (c) for an MLP compressed by ``projectors`` (one per hidden layer).
 
     With any bias, the augmented layers of the module docstring are used: the input norm
@@ -265,11 +271,12 @@ def mlp_bound(params: MLP, projectors, x_norm, lipschitz, at_zero=0.0, *,
     t = _tails(norms, lipschitz)
     hidden = [deltas[j] * a[j] * t[j] for j in range(len(params) - 1)]
     one = jnp.stack(hidden) if hidden else jnp.zeros((0,), params[0].w.dtype)
-    return NetworkBound(one, all_layers_bound(norms, deltas, x_norm, lipschitz, offsets), a[-1])
+    total = jnp.asarray(all_layers_bound(norms, deltas, x_norm, lipschitz, offsets))
+    return NetworkBound(one, total, jnp.asarray(a[-1]))
 
 
-def gated_bound(params: Gated, p: Projector, x_norm, lipschitz, at_zero=0.0, *,
-                norm: str = "spectral") -> Scalar:
+def gated_bound(params: Gated, p: Projector, x_norm: ScalarLike, lipschitz: ScalarLike,
+                at_zero: ScalarLike = 0.0, *, norm: str = "spectral") -> Scalar:
     """Bound on ``||f(x) − f̂(x)||`` for the gated block with gate and up projected by ``p``.
 
     Not in THEORY.md; an extension of (a). With ``g = Gx``, ``u = Ux``, ``ĝ = PGx``, ``û = PUx``:
@@ -286,10 +293,12 @@ def gated_bound(params: Gated, p: Projector, x_norm, lipschitz, at_zero=0.0, *,
         raise TypeError("gated_bound needs a Gated block.")
     _nonneg(x_norm=x_norm, lipschitz=lipschitz)
     _checks.check_finite_scalar(at_zero, "at_zero")
-    (p,) = normalize(params, p)
+    (q,) = normalize(params, p)
+    if q is None:
+        raise TypeError("gated_bound needs a PruneProjector or FoldProjector; got None.")
     g, u = params.w_gate, params.w_up
     h = g.shape[0]
-    dg, du = matrix_norm(g - p.apply(g), norm), matrix_norm(u - p.apply(u), norm)
+    dg, du = matrix_norm(g - q.apply(g), norm), matrix_norm(u - q.apply(u), norm)
     gate = lipschitz * dg * matrix_norm(u) * x_norm
     up = (jnp.abs(at_zero) * math.sqrt(h) + lipschitz * matrix_norm(g) * x_norm) * du
     return matrix_norm(params.w_down) * x_norm * (gate + up)

@@ -101,7 +101,7 @@ class Checkpoint:
 
     def _open_torch(self):
         try:
-            import torch
+            import torch  # pyright: ignore[reportMissingImports] (optional, never a dependency)
         except ImportError as e:
             raise CheckpointError(
                 f"{self.path}: reading {self.format} needs PyTorch, which is not installed "

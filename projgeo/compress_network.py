@@ -28,18 +28,19 @@ Reference: arXiv 2602.18116; THEORY.md C6.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from typing import overload
 
 import jax.numpy as jnp
-from jaxtyping import Array, Float
+from jaxtyping import Array, DTypeLike, Float
 
-from projgeo.networks import CNN, Conv, Dense, Gated, Network, hidden_widths, kind
+from projgeo.networks import CNN, MLP, Conv, Dense, Gated, Network, check, hidden_widths
 from projgeo.projectors import FoldProjector, PruneProjector
 
 Projector = PruneProjector | FoldProjector
 
 
-def unmerge_matrix(p: Projector, dtype=float) -> Float[Array, "n k"]:
+def unmerge_matrix(p: Projector, dtype: DTypeLike = float) -> Float[Array, "n k"]:
     """The ``n×k`` map back to full size: ``C`` (folding) or ``S_sel`` (pruning).
 
     ``P = unmerge_matrix(p) @ (row compression)``; the next layer's columns are multiplied
@@ -61,13 +62,25 @@ def _in_channels(w, p: Projector, *, blocks: int = 1):
     return jnp.moveaxis(jnp.tensordot(w, c, axes=([1], [0])), -1, 1)
 
 
-def _rows(a, p: Projector, project: bool):
+@overload
+def _rows(a: None, p: Projector, project: bool) -> None: ...
+
+
+@overload
+def _rows(a: Array, p: Projector, project: bool) -> Array: ...
+
+
+def _rows(a: Array | None, p: Projector, project: bool) -> Array | None:
+    """``P a`` (``project``) or the compressed rows of ``a``; None stays None (no bias)."""
     if a is None:
         return None
     return p.apply(a) if project else p.compress(a)
 
 
-def normalize(params: Network, projectors) -> tuple[Projector | None, ...]:
+Projectors = Projector | Sequence[Projector | None] | Mapping[int, Projector | None]
+
+
+def normalize(params: Network, projectors: Projectors) -> tuple[Projector | None, ...]:
     """One projector (or None) per compressible layer, from a sequence or ``{layer: p}``.
 
     Raises:
@@ -103,7 +116,8 @@ def normalize(params: Network, projectors) -> tuple[Projector | None, ...]:
     return projectors
 
 
-def _mlp(params, projectors, project: bool, pruned_value):
+def _mlp(params: MLP, projectors: tuple[Projector | None, ...], project: bool,
+         pruned_value: float | Array | None) -> MLP:
     layers = list(params)
     for i, p in enumerate(projectors):
         if p is None:
@@ -120,7 +134,7 @@ def _mlp(params, projectors, project: bool, pruned_value):
     return tuple(layers)
 
 
-def _cnn(params: CNN, projectors, project: bool):
+def _cnn(params: CNN, projectors: tuple[Projector | None, ...], project: bool) -> CNN:
     convs, head = list(params.convs), params.head
     pixels = head.w.shape[1] // convs[-1].w.shape[0]
     for i, p in enumerate(projectors):
@@ -136,14 +150,15 @@ def _cnn(params: CNN, projectors, project: bool):
     return CNN(tuple(convs), head)
 
 
-def _gated(params: Gated, p, project: bool):
+def _gated(params: Gated, p: Projector | None, project: bool) -> Gated:
     if p is None:
         return params
     down = params.w_down if project else _in_channels(params.w_down, p)
     return Gated(_rows(params.w_gate, p, project), _rows(params.w_up, p, project), down)
 
 
-def compress(params: Network, projectors, *, pruned_value=None) -> Network:
+def compress(params: Network, projectors: Projectors, *,
+             pruned_value: float | Array | None = None) -> Network:
     """The physically smaller network (C6): fewer channels in every compressed layer.
 
     Args:
@@ -163,30 +178,29 @@ def compress(params: Network, projectors, *, pruned_value=None) -> Network:
       TypeError, ValueError: on a bad network or projectors (see :func:`normalize`), or a
         ``pruned_value`` for a CNN or gated block.
     """
-    projectors = normalize(params, projectors)
-    k = kind(params)
-    if pruned_value is not None and k != "mlp":
-        raise ValueError(f"pruned_value is supported for MLPs only; got a {k} network.")
-    if k == "mlp":
-        return _mlp(params, projectors, False, pruned_value)
-    if k == "cnn":
-        return _cnn(params, projectors, False)
-    return _gated(params, projectors[0], False)
+    net = check(params)
+    ps = normalize(net, projectors)
+    if isinstance(net, CNN | Gated):
+        if pruned_value is not None:
+            what = "cnn" if isinstance(net, CNN) else "gated"
+            raise ValueError(f"pruned_value is supported for MLPs only; got a {what} network.")
+        return _cnn(net, ps, False) if isinstance(net, CNN) else _gated(net, ps[0], False)
+    return _mlp(net, ps, False, pruned_value)
 
 
-def project(params: Network, projectors) -> Network:
+def project(params: Network, projectors: Projectors) -> Network:
     """The projected full network: ``W_l ← P W_l``, ``b_l ← P b_l`` for every compressed layer.
 
     Same sizes as ``params``; equals :func:`compress` functionally for folding with any
     ``σ`` and for pruning with ``σ(0) = 0`` (C6). Arguments as in :func:`compress`.
     """
-    projectors = normalize(params, projectors)
-    k = kind(params)
-    if k == "mlp":
-        return _mlp(params, projectors, True, None)
-    if k == "cnn":
-        return _cnn(params, projectors, True)
-    return _gated(params, projectors[0], True)
+    net = check(params)
+    ps = normalize(net, projectors)
+    if isinstance(net, CNN):
+        return _cnn(net, ps, True)
+    if isinstance(net, Gated):
+        return _gated(net, ps[0], True)
+    return _mlp(net, ps, True, None)
 
 
 def layer_rows(params: Network, layer: int) -> Float[Array, "n d"]:
@@ -195,11 +209,11 @@ def layer_rows(params: Network, layer: int) -> Float[Array, "n d"]:
     For a gated block, ``[W_gate W_up]`` (the rows that share one partition). These are the
     rows to prune or fold when bias and weights are compressed together.
     """
-    k = kind(params)
-    if not 0 <= layer < len(hidden_widths(params)):
-        raise ValueError(f"layer must be in [0, {len(hidden_widths(params))}); got {layer}.")
-    if k == "gated":
-        return jnp.concatenate([params.w_gate, params.w_up], axis=1)
-    lay = params[layer] if k == "mlp" else params.convs[layer]
+    net = check(params)
+    if not 0 <= layer < len(hidden_widths(net)):
+        raise ValueError(f"layer must be in [0, {len(hidden_widths(net))}); got {layer}.")
+    if isinstance(net, Gated):
+        return jnp.concatenate([net.w_gate, net.w_up], axis=1)
+    lay: Dense | Conv = net.convs[layer] if isinstance(net, CNN) else net[layer]
     w = lay.w.reshape(lay.w.shape[0], -1)
     return w if lay.b is None else jnp.concatenate([w, lay.b[:, None]], axis=1)

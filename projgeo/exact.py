@@ -35,7 +35,7 @@ from typing import NamedTuple
 import jax
 import jax.numpy as jnp
 import numpy as np
-from jaxtyping import Array, Float, Int
+from jaxtyping import Array, Float, Int, Int8
 
 from projgeo import _checks
 
@@ -99,7 +99,7 @@ def _rgs(n: int, k: int) -> np.ndarray:
     return out
 
 
-def set_partitions(n: int, k: int) -> np.ndarray:
+def set_partitions(n: int, k: int) -> Int8[np.ndarray, "s n"]:
     """All partitions of ``range(n)`` into exactly k blocks, as restricted growth strings.
 
     Args:
@@ -173,9 +173,9 @@ def _bucket(b: int) -> int:
     return 1 if b == 1 else 16 if b <= 16 else BATCH
 
 
-def _as_batch(w, name: str = "w"):
+def _as_batch(w, name: str = "w") -> tuple[np.ndarray, tuple[int, ...]]:
     """(…, n, d) floating, finite → (B, n, d) numpy, and the leading shape."""
-    if isinstance(w, jax.core.Tracer):
+    if not _checks.is_concrete(w):
         raise TypeError(f"{name}: the exact solvers run on the host and cannot be traced "
                         "under jit/vmap/grad; call them on concrete arrays.")
     try:
@@ -195,7 +195,9 @@ def _as_batch(w, name: str = "w"):
     return arr.reshape((-1,) + arr.shape[-2:]), lead
 
 
-def inertia_of(w: np.ndarray, labels: np.ndarray) -> np.ndarray:
+def inertia_of(w: Float[np.ndarray, "b n d"],
+               labels: Int[np.ndarray, "b K n"] | Int[np.ndarray, "K n"]
+               ) -> Float[np.ndarray, "b K"]:
     """``E_fold`` of labelings from differences ``Σ ||w_i − μ_{l_i}||²`` (host-side numpy).
 
     Args:

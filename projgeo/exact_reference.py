@@ -72,12 +72,12 @@ def fold_1d_path(w: Float[Array, "n 1"]) -> ExactPath:
     Raises:
       TypeError, ValueError: on bad ``w`` or more than one column.
     """
-    w = np.asarray(_checks.check_weights(w))
-    if w.shape[1] != 1:
-        raise ValueError(f"fold_1d_path needs one column, w of shape (n, 1); got {w.shape}.")
-    n = w.shape[0]
-    order = np.argsort(w[:, 0], kind="stable")
-    scaled, e = _pow2_scaled(w[None])
+    host = np.asarray(_checks.check_weights(w))
+    if host.shape[1] != 1:
+        raise ValueError(f"fold_1d_path needs one column, w of shape (n, 1); got {host.shape}.")
+    n = host.shape[0]
+    order = np.argsort(host[:, 0], kind="stable")
+    scaled, e = _pow2_scaled(host[None])
     x = scaled[0, order, 0]
     x = x - x.mean()  # centring keeps the prefix-sum SSE below from cancelling
     s1 = np.concatenate([[0.0], np.cumsum(x)])
@@ -100,5 +100,5 @@ def fold_1d_path(w: Float[Array, "n 1"]) -> ExactPath:
             i0 = cut[c, j]
             labels[m - 1, order[i0:j]] = c - 1
             j = i0
-    inertia = _unscale_sq(inertia_of(scaled, labels[None])[0], e[0], w.dtype)
+    inertia = _unscale_sq(inertia_of(scaled, labels[None])[0], e[0], host.dtype)
     return ExactPath(jnp.asarray(labels), jnp.asarray(inertia))

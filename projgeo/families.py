@@ -27,7 +27,7 @@ from collections.abc import Callable
 
 import jax
 import jax.numpy as jnp
-from jaxtyping import Array, Float
+from jaxtyping import Array, DTypeLike, Float, PRNGKeyArray
 
 from projgeo import _checks
 
@@ -42,19 +42,22 @@ def _normal(key, n, d, dtype):
     return jax.random.normal(key, (n, d), _dtype(dtype)) / math.sqrt(d)
 
 
-def gaussian(key, n: int, d: int, dtype=None):
+def gaussian(key: PRNGKeyArray, n: int, d: int,
+             dtype: DTypeLike | None = None) -> Float[Array, "n d"]:
     """I.i.d. N(0, 1/d) entries."""
     return _normal(key, n, d, dtype)
 
 
-def heavy_tailed(key, n: int, d: int, dtype=None):
+def heavy_tailed(key: PRNGKeyArray, n: int, d: int,
+                 dtype: DTypeLike | None = None) -> Float[Array, "n d"]:
     """Gaussian directions with log-normal(0, 1.5) row norms."""
     k1, k2 = jax.random.split(key)
     scale = jnp.exp(1.5 * jax.random.normal(k2, (n, 1), _dtype(dtype)))
     return _normal(k1, n, d, dtype) * scale
 
 
-def low_rank(key, n: int, d: int, dtype=None):
+def low_rank(key: PRNGKeyArray, n: int, d: int,
+             dtype: DTypeLike | None = None) -> Float[Array, "n d"]:
     """Rank ⌈min(n, d)/8⌉ product plus 5 % gaussian noise."""
     r = max(1, math.ceil(min(n, d) / 8))
     k1, k2, k3 = jax.random.split(key, 3)
@@ -63,7 +66,8 @@ def low_rank(key, n: int, d: int, dtype=None):
     return a @ b + 0.05 * _normal(k3, n, d, dtype)
 
 
-def clustered(key, n: int, d: int, dtype=None):
+def clustered(key: PRNGKeyArray, n: int, d: int,
+              dtype: DTypeLike | None = None) -> Float[Array, "n d"]:
     """Mixture: each row is one of ⌈n/4⌉ gaussian centres plus N(0, 0.1²/d) noise."""
     m = max(1, math.ceil(n / 4))
     k1, k2, k3 = jax.random.split(key, 3)
@@ -72,7 +76,8 @@ def clustered(key, n: int, d: int, dtype=None):
     return centres[which] + 0.1 * _normal(k3, n, d, dtype)
 
 
-def near_duplicate(key, n: int, d: int, dtype=None):
+def near_duplicate(key: PRNGKeyArray, n: int, d: int,
+                   dtype: DTypeLike | None = None) -> Float[Array, "n d"]:
     """Each row a copy of one of ⌈n/3⌉ base rows plus 1e-6 relative noise."""
     m = max(1, math.ceil(n / 3))
     k1, k2, k3 = jax.random.split(key, 3)
@@ -81,28 +86,32 @@ def near_duplicate(key, n: int, d: int, dtype=None):
     return base[which] + 1e-6 * _normal(k3, n, d, dtype)
 
 
-def sparse(key, n: int, d: int, dtype=None):
+def sparse(key: PRNGKeyArray, n: int, d: int,
+           dtype: DTypeLike | None = None) -> Float[Array, "n d"]:
     """Gaussian entries, each kept with probability 0.2."""
     k1, k2 = jax.random.split(key)
     keep = jax.random.bernoulli(k2, 0.2, (n, d))
     return jnp.where(keep, _normal(k1, n, d, dtype), 0.0).astype(_dtype(dtype))
 
 
-def zero_rows(key, n: int, d: int, dtype=None):
+def zero_rows(key: PRNGKeyArray, n: int, d: int,
+              dtype: DTypeLike | None = None) -> Float[Array, "n d"]:
     """Gaussian with each row zeroed with probability 1/4."""
     k1, k2 = jax.random.split(key)
     alive = jax.random.bernoulli(k2, 0.75, (n, 1))
     return jnp.where(alive, _normal(k1, n, d, dtype), 0.0).astype(_dtype(dtype))
 
 
-def extreme_scales(key, n: int, d: int, dtype=None):
+def extreme_scales(key: PRNGKeyArray, n: int, d: int,
+                   dtype: DTypeLike | None = None) -> Float[Array, "n d"]:
     """Gaussian rows scaled by 10^u with u ~ U(−6, 6)."""
     k1, k2 = jax.random.split(key)
     u = jax.random.uniform(k2, (n, 1), _dtype(dtype), -6.0, 6.0)
     return _normal(k1, n, d, dtype) * 10.0**u
 
 
-def shifted(key, n: int, d: int, dtype=None):
+def shifted(key: PRNGKeyArray, n: int, d: int,
+            dtype: DTypeLike | None = None) -> Float[Array, "n d"]:
     """Rows ``c·1 + N(0, 1)`` with one offset ``c = 10^u``, u ~ U(0, 8) (up to 1e8)."""
     k1, k2 = jax.random.split(key)
     c = 10.0 ** jax.random.uniform(k2, (), _dtype(dtype), 0.0, 8.0)
@@ -151,7 +160,8 @@ def _draw(key, **static):
     return _draw_traced(key, **static)
 
 
-def sample(family: str, key, n: int, d: int, dtype=None) -> Float[Array, "n d"]:
+def sample(family: str, key: PRNGKeyArray, n: int, d: int,
+           dtype: DTypeLike | None = None) -> Float[Array, "n d"]:
     """Draw one ``(n, d)`` matrix of a named family (one compiled sampler per family, shape
     and dtype).
 
@@ -164,8 +174,8 @@ def sample(family: str, key, n: int, d: int, dtype=None) -> Float[Array, "n d"]:
                  dtype=_dtype(dtype))
 
 
-def sample_batch(family: str, key, batch: int, n: int, d: int, dtype=None
-                 ) -> Float[Array, "batch n d"]:
+def sample_batch(family: str, key: PRNGKeyArray, batch: int, n: int, d: int,
+                 dtype: DTypeLike | None = None) -> Float[Array, "batch n d"]:
     """``batch`` independent matrices of one family, shape (batch, n, d), via ``vmap``."""
     _check_family(family, n, d)
     batch = _checks.check_k(batch, 1 << 40, "batch")

@@ -42,6 +42,7 @@ from typing import NamedTuple
 import jax
 import jax.numpy as jnp
 import numpy as np
+from jax.typing import ArrayLike, DTypeLike
 from jaxtyping import Array, Bool, Float, Int, Scalar
 
 from projgeo import _checks, _scale, refine
@@ -162,13 +163,14 @@ def normalise(w):
 class Options(NamedTuple):
     """Iteration caps and the Lloyd tolerance: traced, so a new value compiles nothing."""
 
-    max_iter: jax.Array
-    refine_iter: jax.Array
-    split_merge_iter: jax.Array
-    tol: jax.Array
+    max_iter: ArrayLike
+    refine_iter: ArrayLike
+    split_merge_iter: ArrayLike
+    tol: ArrayLike
 
 
-def options(max_iter=300, refine_iter=1000, split_merge_iter=16, tol=0.0, dtype=float):
+def options(max_iter=300, refine_iter=1000, split_merge_iter=16, tol=0.0,
+            dtype: DTypeLike = float) -> Options:
     """:class:`Options` as host scalars (numpy: building them compiles nothing)."""
     return Options(np.int32(max_iter), np.int32(refine_iter), np.int32(split_merge_iter),
                    np.asarray(tol, dtype))

@@ -22,12 +22,13 @@ Reference: THEORY.md C6, C7; Touvron et al. (2023), LLaMA, for the gated block.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import NamedTuple
+from typing import Literal, NamedTuple, TypeGuard
 
 import jax
 import jax.numpy as jnp
 import numpy as np
-from jaxtyping import Array, Float
+from jax.typing import DTypeLike
+from jaxtyping import Array, Float, PRNGKeyArray, ScalarLike
 
 from projgeo import _checks, families
 
@@ -94,25 +95,52 @@ def _check_sizes(sizes, name: str, min_len: int) -> tuple[int, ...]:
     return sizes
 
 
-def kind(params) -> str:
-    """``"mlp"``, ``"cnn"`` or ``"gated"``.
+def _is_dense_chain(params: object) -> TypeGuard[MLP]:
+    """A non-empty tuple of :class:`Dense` (the shape of an MLP, sizes not yet checked)."""
+    return isinstance(params, tuple) and bool(params) and all(
+        isinstance(p, Dense) for p in params)
+
+
+def check(params: object) -> Network:
+    """``params`` itself, checked to be a well-formed :data:`Network` (shapes chain).
+
+    Dispatch on the kinds with ``isinstance(net, CNN)``, ``isinstance(net, Gated)``; what
+    remains is an :data:`MLP`.
 
     Raises:
       TypeError: if ``params`` is none of :data:`Network`.
+      ValueError: if its layer shapes do not chain.
     """
     if isinstance(params, CNN):
         _check_cnn(params)
-        return "cnn"
+        return params
     if isinstance(params, Gated):
         _check_gated(params)
-        return "gated"
-    if isinstance(params, tuple) and params and all(isinstance(p, Dense) for p in params):
+        return params
+    if _is_dense_chain(params):
         _check_mlp_chain(params)
-        return "mlp"
+        return params
     raise TypeError(
         "params must be an MLP (a non-empty tuple of Dense), a CNN or a Gated block; "
         f"got {type(params).__name__}."
     )
+
+
+Kind = Literal["mlp", "cnn", "gated"]
+
+
+def kind(params: object) -> Kind:
+    """``"mlp"``, ``"cnn"`` or ``"gated"`` (after :func:`check`).
+
+    Raises:
+      TypeError: if ``params`` is none of :data:`Network`.
+    """
+    net = check(params)
+    if isinstance(net, CNN):
+        return "cnn"
+    if isinstance(net, Gated):
+        return "gated"
+    return "mlp"
 
 
 def _shape(a, name: str, ndim: int) -> tuple[int, ...]:
@@ -130,7 +158,7 @@ def _check_bias(b, n_out: int, name: str) -> None:
         raise ValueError(f"{name} must be None or of shape ({n_out},); got {np.shape(b)}.")
 
 
-def _check_mlp_chain(params) -> None:
+def _check_mlp_chain(params: MLP) -> None:
     """Every Dense is (n_out, n_in) with a matching bias, and layer l+1 reads layer l."""
     prev = None
     for i, layer in enumerate(params):
@@ -147,11 +175,11 @@ def _check_cnn(params: CNN) -> None:
     if not (isinstance(params.convs, tuple) and params.convs and all(
             isinstance(c, Conv) for c in params.convs) and isinstance(params.head, Dense)):
         raise TypeError("a CNN needs convs = a non-empty tuple of Conv and head = a Dense.")
-    prev = None
+    prev = 0
     for i, layer in enumerate(params.convs):
         c_out, c_in, _, _ = _shape(layer.w, f"convs[{i}].w", 4)
         _check_bias(layer.b, c_out, f"convs[{i}].b")
-        if prev is not None and c_in != prev:
+        if i and c_in != prev:
             raise ValueError(f"layer shapes do not chain: convs[{i - 1}] has {prev} output "
                              f"channels but convs[{i}].w expects {c_in}.")
         prev = c_out
@@ -175,7 +203,8 @@ def _check_gated(params: Gated) -> None:
 # Initialisation (weights from a projgeo.families family).
 
 
-def _sample(family, key, n: int, d: int, dtype):
+def _sample(family: str | families.Family, key: PRNGKeyArray, n: int, d: int,
+            dtype: DTypeLike | None) -> Float[Array, "n d"]:
     """A family matrix: ``family`` is a :mod:`projgeo.families` name or a ``(key, n, d, dtype)``
     callable (e.g. one that switches on a traced family index)."""
     if callable(family):
@@ -183,15 +212,17 @@ def _sample(family, key, n: int, d: int, dtype):
     return families.sample(family, key, n, d, dtype)
 
 
-def _bias(key, n: int, bias: bool, scale: float, dtype):
+def _bias(key: PRNGKeyArray, n: int, bias: bool, scale: float,
+          dtype: DTypeLike | None) -> Float[Array, " n"] | None:
     if not bias:
         return None
     dt = jnp.zeros((), float).dtype if dtype is None else dtype
     return scale * jax.random.normal(key, (n,), dt)
 
 
-def init_mlp(key, sizes: Sequence[int], *, bias: bool = True, family: str = "gaussian",
-             bias_scale: float = 0.1, dtype=None) -> MLP:
+def init_mlp(key: PRNGKeyArray, sizes: Sequence[int], *, bias: bool = True,
+             family: str | families.Family = "gaussian", bias_scale: float = 0.1,
+             dtype: DTypeLike | None = None) -> MLP:
     """An MLP with layer sizes ``sizes = (d_0, d_1, …, d_L)``; weights from ``family``.
 
     Args:
@@ -215,9 +246,9 @@ def init_mlp(key, sizes: Sequence[int], *, bias: bool = True, family: str = "gau
     )
 
 
-def init_cnn(key, in_shape: Sequence[int], channels: Sequence[int], n_out: int, *,
-             kernel: int = 3, bias: bool = True, family: str = "gaussian",
-             bias_scale: float = 0.1, dtype=None) -> CNN:
+def init_cnn(key: PRNGKeyArray, in_shape: Sequence[int], channels: Sequence[int], n_out: int, *,
+             kernel: int = 3, bias: bool = True, family: str | families.Family = "gaussian",
+             bias_scale: float = 0.1, dtype: DTypeLike | None = None) -> CNN:
     """A CNN on inputs of shape ``in_shape = (c, H, W)`` with conv ``channels`` and a head.
 
     Each conv weight is a ``family`` matrix of shape ``(c_out, c_in·kernel²)``, reshaped.
@@ -236,8 +267,9 @@ def init_cnn(key, in_shape: Sequence[int], channels: Sequence[int], n_out: int, 
     return CNN(tuple(convs), head)
 
 
-def init_gated(key, d: int, h: int, d_out: int, *, family: str = "gaussian",
-               dtype=None) -> Gated:
+def init_gated(key: PRNGKeyArray, d: int, h: int, d_out: int, *,
+               family: str | families.Family = "gaussian",
+               dtype: DTypeLike | None = None) -> Gated:
     """A gated MLP block ``d → h → d_out`` with weights from ``family``."""
     d, h, d_out = _check_sizes((d, h, d_out), "(d, h, d_out)", 3)
     k1, k2, k3 = jax.random.split(_checks.check_key(key), 3)
@@ -262,7 +294,7 @@ def mlp(params: MLP, x: Float[Array, " d"], sigma: Sigma) -> Float[Array, " d_ou
     Raises:
       ValueError: if ``x`` does not have shape ``(d_0,)``.
     """
-    kind(params)
+    check(params)
     x = _check_input(x, (params[0].w.shape[1],), "MLP")
     for layer in params[:-1]:
         x = sigma(dense(layer, x))
@@ -282,7 +314,7 @@ def cnn(params: CNN, x: Float[Array, "c h w"], sigma: Sigma) -> Float[Array, " d
     Raises:
       ValueError: if ``x`` is not a ``(c_in, H, W)`` image matching the head's width.
     """
-    kind(params)
+    check(params)
     x = jnp.asarray(x)
     c_last = params.convs[-1].w.shape[0]
     if x.ndim != 3 or x.shape[0] != params.convs[0].w.shape[1] or (
@@ -298,17 +330,23 @@ def cnn(params: CNN, x: Float[Array, "c h w"], sigma: Sigma) -> Float[Array, " d
 
 def gated(params: Gated, x: Float[Array, " d"], sigma: Sigma) -> Float[Array, " d_out"]:
     """``W_down (σ(W_gate x) ⊙ W_up x)`` for one input vector ``x``."""
-    kind(params)
+    check(params)
     x = _check_input(x, (params.w_gate.shape[1],), "gated block")
     return params.w_down @ (sigma(params.w_gate @ x) * (params.w_up @ x))
 
 
-def apply(params: Network, x, sigma: Sigma):
+def apply(params: Network, x: Float[Array, "..."], sigma: Sigma) -> Float[Array, " d_out"]:
     """Forward pass of any :data:`Network` kind on one example."""
-    return {"mlp": mlp, "cnn": cnn, "gated": gated}[kind(params)](params, x, sigma)
+    net = check(params)
+    if isinstance(net, CNN):
+        return cnn(net, x, sigma)
+    if isinstance(net, Gated):
+        return gated(net, x, sigma)
+    return mlp(net, x, sigma)
 
 
-def magnitude(params: Network, x, lipschitz, at_zero=0.0):
+def magnitude(params: Network, x: Float[Array, "..."], lipschitz: ScalarLike,
+              at_zero: ScalarLike = 0.0) -> Float[Array, " d_out"]:
     """Entrywise bound on ``|f(x)|``: the net on ``|W|, |b|, |x|`` with ``σ̄(z) = |σ(0)| + L_σ z``.
 
     ``|σ(z)| ≤ |σ(0)| + L_σ |z|`` and ``|Wx + b| ≤ |W||x| + |b|`` (also for convolutions and the
@@ -322,12 +360,12 @@ def magnitude(params: Network, x, lipschitz, at_zero=0.0):
 
 def hidden_widths(params: Network) -> tuple[int, ...]:
     """Output widths of the compressible layers: MLP hidden layers, conv layers, gate/up."""
-    k = kind(params)
-    if k == "mlp":
-        return tuple(layer.w.shape[0] for layer in params[:-1])
-    if k == "cnn":
-        return tuple(layer.w.shape[0] for layer in params.convs)
-    return (params.w_gate.shape[0],)
+    net = check(params)
+    if isinstance(net, CNN):
+        return tuple(layer.w.shape[0] for layer in net.convs)
+    if isinstance(net, Gated):
+        return (net.w_gate.shape[0],)
+    return tuple(layer.w.shape[0] for layer in net[:-1])
 
 
 # ---------------------------------------------------------------------------
@@ -342,20 +380,20 @@ def _dense_counts(layer: Dense) -> Counts:
 
 def count(params: Network) -> Counts:
     """Parameters and FLOPs of one forward pass (conventions in the module docstring)."""
-    k = kind(params)
-    if k == "mlp":
-        parts = [_dense_counts(layer) for layer in params]
-    elif k == "gated":
-        h, d = params.w_gate.shape
-        d_out = params.w_down.shape[0]
+    net = check(params)
+    if isinstance(net, Gated):
+        h, d = net.w_gate.shape
+        d_out = net.w_down.shape[0]
         return Counts(2 * h * d + d_out * h, 4 * h * d + h + 2 * d_out * h)
-    else:
-        c_last = params.convs[-1].w.shape[0]
-        pixels = params.head.w.shape[1] // c_last
-        parts = [_dense_counts(params.head)]
-        for layer in params.convs:
+    if isinstance(net, CNN):
+        c_last = net.convs[-1].w.shape[0]
+        pixels = net.head.w.shape[1] // c_last
+        parts = [_dense_counts(net.head)]
+        for layer in net.convs:
             c_out, c_in, kh, kw = layer.w.shape
             has_b = layer.b is not None
             parts.append(Counts(c_out * c_in * kh * kw + c_out * has_b,
                                 (2 * c_out * c_in * kh * kw + c_out * has_b) * pixels))
+    else:
+        parts = [_dense_counts(layer) for layer in net]
     return Counts(sum(p.params for p in parts), sum(p.flops for p in parts))

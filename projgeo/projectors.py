@@ -25,7 +25,7 @@ import functools
 import jax
 import jax.numpy as jnp
 import numpy as np
-from jaxtyping import Array, Bool, Float, Int
+from jaxtyping import Array, ArrayLike, Bool, DTypeLike, Float, Int
 
 from projgeo import _checks
 
@@ -79,12 +79,12 @@ class PruneProjector:
         m = self.mask().reshape((self.n,) + (1,) * (w.ndim - 1))
         return jnp.where(m, w, jnp.zeros((), w.dtype))
 
-    def matrix(self, dtype=float) -> Float[Array, "n n"]:
+    def matrix(self, dtype: DTypeLike = float) -> Float[Array, "n n"]:
         """``P_S = diag(1_S)`` as a dense ``n×n`` array (small ``n`` only)."""
         _check_dense(self.n)
         return jnp.diag(self.mask().astype(dtype))
 
-    def selection(self, dtype=float) -> Float[Array, "n k"]:
+    def selection(self, dtype: DTypeLike = float) -> Float[Array, "n k"]:
         """``S_sel ∈ {0,1}^{n×k}``, column j the indicator of ``keep[j]``.
 
         ``P_S = S_sel S_selᵀ``.
@@ -125,7 +125,7 @@ class FoldProjector:
         """``k = trace(P_π) = rank(P_π)`` for a partition with k non-empty clusters."""
         return self.k
 
-    def assignment(self, dtype=float) -> Float[Array, "n k"]:
+    def assignment(self, dtype: DTypeLike = float) -> Float[Array, "n k"]:
         """``C ∈ {0,1}^{n×k}``, ``C_ij = 1`` iff row i is in cluster j (the unmerge map)."""
         return jax.nn.one_hot(self.labels, self.k, dtype=dtype)
 
@@ -133,7 +133,7 @@ class FoldProjector:
         """Cluster sizes ``diag(CᵀC)``."""
         return jnp.zeros(self.k, jnp.int32).at[self.labels].add(1)
 
-    def merge(self, dtype=float) -> Float[Array, "k n"]:
+    def merge(self, dtype: DTypeLike = float) -> Float[Array, "k n"]:
         """``M = (CᵀC)⁻¹ Cᵀ``: row j averages the rows of cluster j."""
         c = self.assignment(dtype)
         return c.T / jnp.maximum(self.counts(), 1).astype(dtype)[:, None]
@@ -153,7 +153,7 @@ class FoldProjector:
         """``P_π W``: each row replaced by its cluster mean. O(n·d), no n×n matrix."""
         return self.expand(self.compress(w))
 
-    def matrix(self, dtype=float) -> Float[Array, "n n"]:
+    def matrix(self, dtype: DTypeLike = float) -> Float[Array, "n n"]:
         """``P_π`` dense: ``P_ij = [l_i = l_j] / |G_{l_i}|`` (small ``n`` only)."""
         _check_dense(self.n)
         same = (self.labels[:, None] == self.labels[None, :]).astype(dtype)
@@ -161,7 +161,7 @@ class FoldProjector:
         return same / size[:, None]
 
 
-def prune_projector(keep, n: int) -> PruneProjector:
+def prune_projector(keep: Int[ArrayLike, " k"], n: int) -> PruneProjector:
     """Validated :class:`PruneProjector` keeping rows ``keep`` out of ``n`` (sorted for you).
 
     Raises:
@@ -171,7 +171,7 @@ def prune_projector(keep, n: int) -> PruneProjector:
     return PruneProjector(_checks.check_keep(keep, n), n)
 
 
-def fold_projector(labels, k: int) -> FoldProjector:
+def fold_projector(labels: Int[ArrayLike, " n"], k: int) -> FoldProjector:
     """Validated :class:`FoldProjector` of a partition into ``k`` non-empty clusters.
 
     Raises:

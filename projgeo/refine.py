@@ -31,6 +31,7 @@ from typing import NamedTuple
 
 import jax
 import jax.numpy as jnp
+from jax.typing import ArrayLike
 
 from projgeo._kernels import (
     changed_clusters,
@@ -92,7 +93,7 @@ def _advance(w, sq_w, st: State, new, k, cols: int, strict: bool = False):
     return jax.tree.map(lambda a, b: jnp.where(better, a, b), cand, st), better
 
 
-def lloyd(w, sq_w, st: State, k, max_iter: int, tol, cols: int):
+def lloyd(w, sq_w, st: State, k, max_iter: ArrayLike, tol, cols: int):
     """Lloyd iterations; stop on no change, relative decrease ≤ tol, or a rise."""
     cap = st.sizes.shape[0]
 
@@ -153,7 +154,7 @@ def hartigan_moves(w, st: State, k=None):
     return jnp.where(keep, target, labels), jnp.any(keep)
 
 
-def hartigan(w, sq_w, st: State, k, max_iter: int, cols: int):
+def hartigan(w, sq_w, st: State, k, max_iter: ArrayLike, cols: int):
     """Hartigan batches until none improves or ``max_iter``."""
 
     def cond(c):
@@ -207,7 +208,7 @@ def split_merge_proposal(w, st: State, k=None, sketch=None):
     return jnp.where((t >= 0) & side, t, new).astype(jnp.int32), jnp.sum(ok)
 
 
-def split_merge(w, sq_w, st: State, k, rounds: int, refine_iter: int, cols: int,
+def split_merge(w, sq_w, st: State, k, rounds: ArrayLike, refine_iter: ArrayLike, cols: int,
                 sketch=None):
     """Rounds of split–merge, each followed by Hartigan, while the inertia strictly drops.
 

@@ -84,9 +84,9 @@ def sharded_vmap(fn: Callable, *, mesh: Mesh | None = None) -> Callable:
     def run(*args, local: bool = False):
         leaves = jax.tree.leaves(args)
         sizes = {np.shape(x)[0] if np.ndim(x) else None for x in leaves}
-        if len(sizes) != 1 or None in sizes or 0 in sizes:
+        size = next(iter(sizes)) if len(sizes) == 1 else None
+        if not size:  # several sizes, an unbatched leaf (None) or an empty batch (0)
             raise ValueError(f"sharded_vmap: expected one positive batch size; got {sizes}.")
-        size = sizes.pop()
         if local:
             put = lambda x: jax.make_array_from_process_local_data(sharding, np.asarray(x))  # noqa: E731
             return batched(*jax.tree.map(put, args))

@@ -103,7 +103,8 @@ def schatten_upper(a: Float[Array, "n d"], squarings: int = 5) -> Scalar:
     return jnp.where(s0 > 0, m * jnp.exp(logc / 2.0 ** (squarings + 1)), 0.0)
 
 
-def guaranteed_upper(a: Float[Array, "n d"], squarings: int = 5, *, rho=None) -> Scalar:
+def guaranteed_upper(a: Float[Array, "n d"], squarings: int = 5, *,
+                     rho: float | None = None) -> Scalar:
     """``min(||A||_F, (||A||_1 ||A||_∞)^{1/2}, ||A||_{S_{4q}})``, inflated for rounding.
 
     ``rho`` (default: from ``a``'s shape and dtype) is the relative rounding unit ``ρ``.

@@ -18,7 +18,7 @@ Reference: arXiv 2602.18116, Fig. 2–3; THEORY.md C3–C5.
 from __future__ import annotations
 
 import functools
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import jax
 import jax.numpy as jnp
@@ -47,15 +47,15 @@ class RankSweep(NamedTuple):
         ``lower_bound ≤ OPT_fold(k) ≤ fold_error`` brackets the optimum.
     """
 
-    k: Int[Array, " m"]
-    prune_error: Float[Array, " m"]
-    c3_error: Float[Array, " m"]
-    certified_error: Float[Array, " m"]
-    fold_error: Float[Array, " m"]
-    lower_bound: Float[Array, " m"]
+    k: Int[np.ndarray, " m"]
+    prune_error: Float[np.ndarray, " m"]
+    c3_error: Float[np.ndarray, " m"]
+    certified_error: Float[np.ndarray, " m"]
+    fold_error: Float[np.ndarray, " m"]
+    lower_bound: Float[np.ndarray, " m"]
 
     @property
-    def fold_gap(self) -> Float[Array, " m"]:
+    def fold_gap(self) -> Float[np.ndarray, " m"]:
         """Certified relative optimality gap of the default fold, ``(fold − LB)/LB``.
 
         0 where both are 0; ``inf`` where only the bound is 0.
@@ -136,7 +136,8 @@ def rank_sweep(
     want = set(np.unique(ks).tolist())
     jobs = np.array(sorted(want | {k + 1 for k in want}))  # folds at k and at k+1
     fold_at, cert_at = {}, {}
-    total = e = None
+    total: Any = None  # the squared norm and exponent of _sweep_chunk (set: ks is non-empty)
+    e: Any = None
     caps = np.array([kmeans.capacity(n, int(j)) for j in jobs])
     for cap in np.unique(caps):
         mine = jobs[caps == cap]

@@ -26,18 +26,20 @@ from __future__ import annotations
 import math
 
 import numpy as np
+from jaxtyping import ArrayLike, Bool, DTypeLike, Float
 
 FACTOR = 16.0
 
 
-def eps(dtype) -> float:
+def eps(dtype: DTypeLike) -> float:
     """Machine epsilon of a floating dtype (float16, bfloat16, float32, float64)."""
     return float(np.finfo(np.dtype(dtype)).eps) if np.dtype(dtype).kind == "f" else float(
         np.finfo(np.float64).eps
     )
 
 
-def tolerance(dtype, *, scale, terms):
+def tolerance(dtype: DTypeLike, *, scale: Float[ArrayLike, "..."],
+              terms: int) -> float | Float[np.ndarray, "..."]:
     """Absolute tolerance ``FACTOR·eps(dtype)·√terms·scale`` (see the module docstring).
 
     Args:
@@ -52,20 +54,24 @@ def tolerance(dtype, *, scale, terms):
     return float(tol) if tol.ndim == 0 else tol
 
 
-def leq(a, b, *, dtype, scale, terms):
+def leq(a: Float[ArrayLike, "..."], b: Float[ArrayLike, "..."], *, dtype: DTypeLike,
+        scale: Float[ArrayLike, "..."], terms: int) -> bool | Bool[np.ndarray, "..."]:
     """``a ≤ b`` up to the tolerance rule; elementwise for arrays."""
     ok = np.asarray(a, float) <= np.asarray(b, float) + tolerance(dtype, scale=scale, terms=terms)
     return bool(ok) if ok.ndim == 0 else ok
 
 
-def close(a, b, *, dtype, scale, terms):
+def close(a: Float[ArrayLike, "..."], b: Float[ArrayLike, "..."], *, dtype: DTypeLike,
+          scale: Float[ArrayLike, "..."], terms: int) -> bool | Bool[np.ndarray, "..."]:
     """``a = b`` up to the tolerance rule; elementwise for arrays."""
     diff = np.abs(np.asarray(a, float) - np.asarray(b, float))
     ok = diff <= tolerance(dtype, scale=scale, terms=terms)
     return bool(ok) if ok.ndim == 0 else ok
 
 
-def margin(a, b, *, scale, identity: bool = False):
+def margin(a: Float[ArrayLike, "..."], b: Float[ArrayLike, "..."], *,
+           scale: Float[ArrayLike, "..."],
+           identity: bool = False) -> float | Float[np.ndarray, "..."]:
     """Relative margin of ``a ≤ b`` (or of ``a = b`` when ``identity``); see module docstring.
 
     A zero ``scale`` (e.g. an all-zero matrix) is replaced by 1, so margins stay finite.

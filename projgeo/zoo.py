@@ -119,9 +119,9 @@ def load_data(seed: int = 0):
     """``(x_train, y_train, x_test, y_test)`` of ``load_digits``, float32 / int32, fixed split."""
     from sklearn.datasets import load_digits
 
-    data = load_digits()
-    order = np.random.default_rng([seed, 8]).permutation(len(data.target))
-    x, y = (data.data[order] / 16.0).astype(np.float32), data.target[order].astype(np.int32)
+    images, digits = load_digits(return_X_y=True)
+    order = np.random.default_rng([seed, 8]).permutation(len(digits))
+    x, y = (images[order] / 16.0).astype(np.float32), digits[order].astype(np.int32)
     x = x - x[:N_TRAIN].mean(axis=0)
     return x[:N_TRAIN], y[:N_TRAIN], x[N_TRAIN:], y[N_TRAIN:]
 
@@ -334,7 +334,8 @@ def save(zoo: Zoo, path: Path) -> None:
         for j, layer in enumerate(p):
             arrays[f"net{i}/layer{j}/w"] = np.asarray(layer.w)
             arrays[f"net{i}/layer{j}/b"] = np.asarray(layer.b)
-    np.savez_compressed(path.with_suffix(".npz"), **arrays)
+    # numpy's stubs match **arrays against allow_pickle: bool too (its keys never are that)
+    np.savez_compressed(path.with_suffix(".npz"), **arrays)  # pyright: ignore[reportArgumentType]
     meta = {"configs": [c._asdict() for c in zoo.configs], "train_seconds": zoo.train_seconds,
             "eval_seconds": zoo.eval_seconds}
     path.with_suffix(".json").write_text(json.dumps(meta, indent=1) + "\n")
