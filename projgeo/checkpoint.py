@@ -14,6 +14,7 @@ non-floating tensors are skipped, each with its reason.
 
 from __future__ import annotations
 
+import math
 import re
 import zipfile
 from collections.abc import Iterator
@@ -196,6 +197,12 @@ def find_layers(ckpt: Checkpoint, pattern: str | None = None):
         if b.removesuffix(".bias") + ".weight" in names:
             skipped.append(Skipped(b, ckpt.shape(b), "bias of a skipped weight"))
     return layers, skipped
+
+
+def layer_shape(ckpt: Checkpoint, layer: Layer) -> tuple[int, int]:
+    """``layer_rows(ckpt, layer).shape`` from the checkpoint's header, without reading data."""
+    shape = ckpt.shape(layer.weight)
+    return shape[0], math.prod(shape[1:]) + (layer.bias is not None)
 
 
 def layer_rows(ckpt: Checkpoint, layer: Layer, dtype=np.float64) -> np.ndarray:

@@ -63,46 +63,54 @@ def shape_batches(ctx, salt: int, shape_list=None):
         yield (n, d, k), jnp.asarray(ws), names, jax.random.split(ctx.key(salt, si), ws.shape[0])
 
 
+class _Once:
+    """Values made once per key for the run, safely across threads: claims run side by side
+    (``python -m proofs_check --jobs``), and a thread asking for a value another thread is
+    making waits for it instead of making it again."""
+
+    _UNSET = object()
+
+    def __init__(self):
+        self._slots: dict = {}
+        self._guard = threading.Lock()
+
+    def get(self, key, make):
+        with self._guard:
+            slot = self._slots.setdefault(key, [threading.Lock(), self._UNSET])
+        with slot[0]:
+            if slot[1] is self._UNSET:
+                slot[1] = make()
+        return slot[1]
+
+
 def shared(fn):
-    """Memoise ``fn`` per arguments for the run, safely across threads: claims run side by
-    side (``python -m proofs_check --jobs``), and a caller asking for what another thread is
-    computing waits for it instead of computing it again."""
-    cache: dict = {}
-    locks: dict = {}
-    guard = threading.Lock()
+    """Memoise ``fn`` per (hashable) arguments for the run, through :class:`_Once`."""
+    once = _Once()
 
     @functools.wraps(fn)
     def wrapper(*args, **kwargs):
-        key = (args, tuple(sorted(kwargs.items())))
-        with guard:
-            lock = locks.setdefault(key, threading.Lock())
-        with lock:
-            if key not in cache:
-                cache[key] = fn(*args, **kwargs)
-        return cache[key]
+        return once.get((args, tuple(sorted(kwargs.items()))), lambda: fn(*args, **kwargs))
 
     return wrapper
 
 
-_COMPILED: dict = {}
-_COMPILING = threading.Lock()
+_EXECUTABLES = _Once()
 
 
 def run_fast(jitted, *args, **static):
     """Call ``jitted(*args, **static)`` through an executable compiled with ``FAST_COMPILE``.
 
     Small checker batches run in milliseconds, so compile time is what counts; the
-    executables are cached per function, static arguments and argument shapes/dtypes
-    (thread-safe: a second thread asking for an executable being compiled waits for it).
+    executables are made once per function, static arguments and argument shapes/dtypes
+    (:class:`_Once`: thread-safe).
     """
     sig = tuple((x.shape, str(x.dtype)) for x in jax.tree.leaves(args))
     key = (jitted, tuple(sorted(static.items())), sig)
-    with _COMPILING:
-        slot = _COMPILED.setdefault(key, [threading.Lock(), None])
-    with slot[0]:
-        if slot[1] is None:
-            slot[1] = jitted.lower(*args, **static).compile(compiler_options=FAST_COMPILE)
-    return slot[1](*args)
+
+    def make():
+        return jitted.lower(*args, **static).compile(compiler_options=FAST_COMPILE)
+
+    return _EXECUTABLES.get(key, make)(*args)
 
 
 # ---------------------------------------------------------------------------

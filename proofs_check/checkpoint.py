@@ -96,11 +96,12 @@ def schedule(shapes) -> list[int]:
     the rest in checkpoint order. Layers of one shape share compiled programs, so starting
     two of them at once would compile the same programs twice; distinct shapes compile
     different programs, which threads compile side by side."""
-    first = {}
+    first: dict = {}
     for i, s in enumerate(shapes):
         first.setdefault(tuple(s), i)
     lead = sorted(first.values())
-    return lead + [i for i in range(len(shapes)) if i not in set(lead)]
+    rest = set(range(len(shapes))) - set(lead)
+    return lead + sorted(rest)
 
 
 def _output_problem(path: Path | None, *, directory: bool) -> str | None:
@@ -179,7 +180,7 @@ def check_layer(w: np.ndarray, ratios, *, norm: str, key, curve: bool = False,
 def run(args) -> int:
     import jax
 
-    from projgeo.checkpoint import Checkpoint, CheckpointError, find_layers, layer_rows
+    from projgeo.checkpoint import Checkpoint, CheckpointError, find_layers, layer_rows, layer_shape
 
     try:
         ckpt = Checkpoint(args.path)
@@ -216,25 +217,25 @@ def run(args) -> int:
     # Up to --jobs layers at once, in threads (XLA runs outside the GIL); at most that many
     # layers' weights are in memory, and every layer's key depends on its index only, so
     # the report is the same for any --jobs.
-    shapes = [(ckpt.shape(lay.weight)[0], int(np.prod(ckpt.shape(lay.weight)[1:]))
-               + (lay.bias is not None)) for lay in layers]  # of layer_rows
+    running: collections.deque = collections.deque()
+
+    def finish_oldest() -> None:
+        i, lay, shape, fut = running.popleft()
+        done[i] = (lay, shape, fut.result())
+        emit()
+
     try:
         with ThreadPoolExecutor(args.jobs) as pool:
-            running: collections.deque = collections.deque()
-            for li in schedule(shapes):
+            for li in schedule([layer_shape(ckpt, lay) for lay in layers]):
                 layer = layers[li]
                 w = layer_rows(ckpt, layer)
                 running.append((li, layer, w.shape, pool.submit(
                     check_layer, w, args.ratios, norm=args.norm, lower_bound=args.lower_bound,
                     key=jax.random.fold_in(key, li), curve=args.figures is not None)))
-                while running and (len(running) >= args.jobs or running[0][3].done()):
-                    i, lay, shape, fut = running.popleft()
-                    done[i] = (lay, shape, fut.result())
-                    emit()
+                while len(running) >= args.jobs or (running and running[0][3].done()):
+                    finish_oldest()
             while running:
-                i, lay, shape, fut = running.popleft()
-                done[i] = (lay, shape, fut.result())
-                emit()
+                finish_oldest()
     except CheckpointError as e:
         print(f"error: {e}", file=sys.stderr)
         return 2

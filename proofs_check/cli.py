@@ -91,11 +91,12 @@ def main(argv: list[str] | None = None) -> int:
     # Claims run side by side in threads (XLA compiles and runs outside the GIL); every
     # claim's instances and keys depend on the seed only, so the report does not depend on
     # --jobs or on the order in which the threads finish.
-    order = sorted(args.claims, key=lambda c: -COST.get(c, 1))
-    if min(args.jobs, len(order)) == 1:
+    jobs = min(args.jobs, len(args.claims))
+    if jobs == 1:
         results = [run(cid) for cid in args.claims]
     else:
-        with ThreadPoolExecutor(min(args.jobs, len(order))) as pool:
+        with ThreadPoolExecutor(jobs) as pool:
+            order = sorted(args.claims, key=lambda c: -COST.get(c, 1))
             futures = {cid: pool.submit(run, cid) for cid in order}
             results = [futures[cid].result() for cid in args.claims]
     _print_table(results)

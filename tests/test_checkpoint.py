@@ -7,7 +7,7 @@ import pytest
 import safetensors.numpy
 
 import projgeo as pg
-from projgeo.checkpoint import Checkpoint, CheckpointError, find_layers, layer_rows
+from projgeo.checkpoint import Checkpoint, CheckpointError, find_layers, layer_rows, layer_shape
 from proofs_check import cli
 
 RNG = np.random.default_rng(0)
@@ -252,6 +252,16 @@ def test_layers_checked_in_threads_give_the_same_report_in_checkpoint_order(tmp_
     assert [layer["name"] for layer in docs[0]["layers"]] == sorted(
         [layer["name"] for layer in docs[0]["layers"]],
         key=[layer.name for layer in find_layers(Checkpoint(path))[0]].index)
+
+
+def test_layer_shape_is_the_shape_of_layer_rows_without_reading_data(tmp_path):
+    path = tmp_path / "mixed.safetensors"
+    safetensors.numpy.save_file({**HF_MLP, **CONV}, path)
+    ckpt = Checkpoint(path)
+    layers, _ = find_layers(ckpt)
+    assert {layer.bias is None for layer in layers} == {True, False}
+    for layer in layers:
+        assert layer_shape(ckpt, layer) == layer_rows(ckpt, layer).shape, layer.name
 
 
 def test_schedule_starts_every_distinct_shape_first_then_the_rest_in_order():
