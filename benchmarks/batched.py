@@ -19,7 +19,8 @@ import jax.numpy as jnp
 import numpy as np
 
 import projgeo
-from projgeo import sharding, tolerance
+from projgeo import tolerance
+from projgeo.kmeans import sharding
 
 
 def certified_fold(w, k: int, **options):

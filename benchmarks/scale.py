@@ -18,7 +18,7 @@ def measure(n: int, d: int, k: int, options: dict) -> dict:
     import jax.numpy as jnp
 
     from projgeo import families
-    from projgeo import kmeans as km
+    from projgeo.kmeans import lloyd as km
 
     w = jax.block_until_ready(families.sample("low_rank", jax.random.key(0), n, d, jnp.float32))
     rss_data = _rss_bytes()

@@ -1,4 +1,5 @@
-"""The C8 zoo for F2, F5, F6: :func:`projgeo.zoo.for_budget` in ``$PROJGEO_ZOO_CACHE``."""
+"""The C8 zoo for F2, F5, F6: :func:`projgeo.experiments.zoo.for_budget`, cached in
+``$PROJGEO_ZOO_CACHE``."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ import functools
 import os
 from pathlib import Path
 
-from projgeo import zoo
+from projgeo.experiments import zoo
 
 
 @functools.cache

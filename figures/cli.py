@@ -2,7 +2,7 @@
 
 Every figure draws its randomness from fixed ``jax.random`` keys or seeded NumPy
 generators, so two runs write the same numbers. F2, F5 and F6 use the C8 zoo
-(:mod:`projgeo.zoo`), trained once and cached in ``--zoo-cache``.
+(:mod:`projgeo.experiments.zoo`), trained once and cached in ``--zoo-cache``.
 """
 
 from __future__ import annotations

@@ -19,7 +19,8 @@ import numpy as np
 
 from figures import _zoo
 from figures._style import FOLD, PRUNE, save
-from projgeo import bounds, compress_network, networks, zoo
+from projgeo import bounds, compress_network, networks
+from projgeo.experiments import zoo
 
 RATIOS = (0.3, 0.6, 0.9)
 INPUTS = 32

@@ -15,7 +15,7 @@ import numpy as np
 
 from figures import _zoo
 from figures._style import FOLD, OKABE_ITO, PRUNE, save
-from projgeo import zoo as zoo_mod
+from projgeo.experiments import zoo as zoo_mod
 
 
 def make(out: Path, budget: str = "quick") -> list[Path]:

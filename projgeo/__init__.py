@@ -1,6 +1,15 @@
 """projgeo: pruning and folding as orthogonal projections (arXiv 2602.18116).
 
 The whole public API on one screen; docs/theory.md states the claims (C1–C8).
+
+The library, bottom to top: :mod:`projgeo.projectors`, :mod:`projgeo.pruning` and
+:mod:`projgeo.errors` (the two projections, C1–C3); :mod:`projgeo.kmeans` (the fold and the
+certified fold, C2, C4); :mod:`projgeo.exact` (exact optima and lower bounds, C4, C5);
+:mod:`projgeo.networks`, :mod:`projgeo.compress_network`, :mod:`projgeo.activations`,
+:mod:`projgeo.spectral` and :mod:`projgeo.bounds` (networks, C6, C7); :mod:`projgeo.sweep`
+(every rank at once). Beside it, never imported by it: :mod:`projgeo.experiments` (the C8
+zoo) and :mod:`projgeo.io` (checkpoints). :mod:`projgeo.config` sets up JAX (x64, compile
+cache); :mod:`projgeo.tolerance` is the one floating-point comparison rule.
 """
 
 from importlib.metadata import PackageNotFoundError
@@ -9,19 +18,16 @@ from importlib.metadata import version as _version
 from projgeo import (
     activations,
     bounds,
-    branch_bound,
     compress_network,
+    exact,
     families,
-    lower_bounds,
+    kmeans,
     networks,
-    sharding,
     spectral,
     tolerance,
 )
 from projgeo.activations import ACTIVATIONS, Activation
 from projgeo.bounds import NetworkBound, gated_bound, mlp_bound
-from projgeo.branch_bound import ExactFoldBnB, exact_fold_bnb
-from projgeo.certified import CertifiedFold, certified_fold
 from projgeo.compress_network import compress, project
 from projgeo.errors import (
     c3_gain,
@@ -40,10 +46,12 @@ from projgeo.exact import (
     exact_prune_path,
     set_partitions,
 )
-from projgeo.exact_reference import brute_force_fold, fold_1d_path
+from projgeo.exact.branch_bound import ExactFoldBnB, exact_fold_bnb
+from projgeo.exact.lower_bounds import FoldLowerBound, fold_lower_bound
+from projgeo.exact.reference import brute_force_fold, fold_1d_path
 from projgeo.families import FAMILIES
 from projgeo.kmeans import KMeansResult, fold
-from projgeo.lower_bounds import FoldLowerBound, fold_lower_bound
+from projgeo.kmeans.certified import CertifiedFold, certified_fold
 from projgeo.projectors import FoldProjector, PruneProjector, fold_projector, prune_projector
 from projgeo.pruning import magnitude_prune, row_scores
 from projgeo.spectral import SpectralNorm, spectral_norm
@@ -72,12 +80,12 @@ __all__ = [
     "SpectralNorm",
     "activations",
     "bounds",
-    "branch_bound",
     "brute_force_fold",
     "c3_gain",
     "certified_fold",
     "compress",
     "compress_network",
+    "exact",
     "exact_fold",
     "exact_fold_bnb",
     "exact_fold_path",
@@ -90,7 +98,7 @@ __all__ = [
     "fold_lower_bound",
     "fold_projector",
     "gated_bound",
-    "lower_bounds",
+    "kmeans",
     "magnitude_prune",
     "mlp_bound",
     "networks",
@@ -103,7 +111,6 @@ __all__ = [
     "rank_sweep",
     "row_scores",
     "set_partitions",
-    "sharding",
     "spectral",
     "spectral_norm",
     "tolerance",

@@ -25,8 +25,10 @@ import jax.numpy as jnp
 import numpy as np
 from jaxtyping import Array, Float, Int
 
-from projgeo import _checks, kmeans, lower_bounds
-from projgeo.certified import certify, prepare
+from projgeo import _checks
+from projgeo.exact import lower_bounds
+from projgeo.kmeans import lloyd as kmeans
+from projgeo.kmeans.certified import certify, prepare
 from projgeo.pruning import _check_norm, _row_order
 
 #: Ranks per scanned chunk (a bucket's last chunk is padded, padding skipped by lax.cond).

@@ -24,7 +24,7 @@ from __future__ import annotations
 import numpy as np
 
 from projgeo import exact as ex
-from projgeo import exact_reference as ref
+from projgeo.exact import reference as ref
 from projgeo.tolerance import tolerance
 from proofs_check import _exact_bnb, _instances, _local
 from proofs_check.frame import Claim, Context, Tally

@@ -1,6 +1,6 @@
 """C8 checker (empirical, reported, never asserted): folding vs pruning on a trained zoo.
 
-The zoo (:mod:`projgeo.zoo`: ReLU MLPs on scikit-learn's ``load_digits``, 48 training
+The zoo (:mod:`projgeo.experiments.zoo`: ReLU MLPs on scikit-learn's ``load_digits``, 48 training
 setups × 4 shapes = 192 networks) is trained once and cached in ``$PROJGEO_ZOO_CACHE``
 (default ``~/.cache/projgeo/zoo``). Every hidden layer is compressed at ratios 10 %…90 %
 by magnitude pruning and by folding, same parameter count, no retraining.
@@ -18,7 +18,7 @@ Checked (a violation means the zoo or its evaluation is broken, never that foldi
 
 C8 is not in the default claim list of ``python -m proofs_check`` (training the zoo the
 first time takes minutes, beyond the 60 s quick budget): run ``--claims C8``. The quick
-budget uses the small :data:`projgeo.zoo.QUICK` zoo unless the full zoo is cached.
+budget uses the small :data:`projgeo.experiments.zoo.QUICK` zoo unless the full zoo is cached.
 """
 
 from __future__ import annotations
@@ -29,7 +29,8 @@ from pathlib import Path
 import jax
 import numpy as np
 
-from projgeo import compress_network, zoo
+from projgeo import compress_network
+from projgeo.experiments import zoo
 from proofs_check.frame import Claim, Context, Tally
 
 CLAIM = Claim(

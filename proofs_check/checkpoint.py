@@ -1,6 +1,6 @@
 """``python -m proofs_check checkpoint PATH``: C3, C4 and C5 on every layer of a checkpoint.
 
-For every compressible layer (see :mod:`projgeo.checkpoint`) and compression ratio,
+For every compressible layer (see :mod:`projgeo.io.checkpoint`) and compression ratio,
 ``k = max(1, round((1 − ratio)·n))`` rows are kept and, relative to ``||W||_F²``:
 
 * ``prune``: magnitude pruning at k (``--norm`` picks the score; the error is Frobenius);
@@ -180,7 +180,13 @@ def check_layer(w: np.ndarray, ratios, *, norm: str, key, curve: bool = False,
 def run(args) -> int:
     import jax
 
-    from projgeo.checkpoint import Checkpoint, CheckpointError, find_layers, layer_rows, layer_shape
+    from projgeo.io.checkpoint import (
+        Checkpoint,
+        CheckpointError,
+        find_layers,
+        layer_rows,
+        layer_shape,
+    )
 
     try:
         ckpt = Checkpoint(args.path)

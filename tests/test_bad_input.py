@@ -173,7 +173,8 @@ def test_unknown_family():
     ("abc", TypeError, "w must be a floating"),
 ])
 def test_exact_solvers_validate_w_first(call, w, exc, match):
-    from projgeo import exact, exact_reference
+    from projgeo import exact
+    from projgeo.exact import reference as exact_reference
     fn = {"exact_fold": lambda w: exact.exact_fold(w, 1),
           "exact_fold_path": exact.exact_fold_path,
           "exact_prune": lambda w: exact.exact_prune(w, 1),

@@ -57,7 +57,7 @@ def test_a_skipped_method_gets_a_record_that_says_so():
 
 def test_bert_small_checkpoint_has_36_linear_layers_with_biases(tmp_path):
     from benchmarks import sweep
-    from projgeo.checkpoint import Checkpoint, find_layers
+    from projgeo.io.checkpoint import Checkpoint, find_layers
 
     path = sweep.bert_small_checkpoint(tmp_path / "b.safetensors")
     layers, skipped = find_layers(Checkpoint(path))

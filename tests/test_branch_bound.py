@@ -1,4 +1,4 @@
-"""Exact OPT_fold(k) by SDP branch and bound (projgeo.branch_bound; C4, C5).
+"""Exact OPT_fold(k) by SDP branch and bound (projgeo.exact.branch_bound; C4, C5).
 
 Branch and bound must return the optimum that enumeration (n ≤ 10) and the 1-D dynamic
 programme (d = 1, any n) find, prove it (lower bound = inertia), and never report a lower
@@ -12,7 +12,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from projgeo import exact_fold_path, fold_1d_path
-from projgeo.branch_bound import exact_fold_bnb
+from projgeo.exact.branch_bound import exact_fold_bnb
 from projgeo.tolerance import tolerance
 from tests import strategies as S
 

@@ -5,7 +5,8 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from projgeo import networks, zoo
+from projgeo import networks
+from projgeo.experiments import zoo
 from projgeo.networks import Dense
 
 

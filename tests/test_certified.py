@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 
 import projgeo as pg
 from projgeo import _checks
-from projgeo.certified import ROUTES
+from projgeo.kmeans.certified import ROUTES
 from tests import strategies as S
 from tests.helpers import assert_close, assert_leq, count_compilations
 

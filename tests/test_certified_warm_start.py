@@ -39,7 +39,7 @@ def test_certified_fold_uses_its_warm_start_and_never_loses_to_pruning(n, d, k):
         start = pg.pruning_partition(pg.magnitude_prune(w, k))
         c = jax.tree.map(lambda x, i=i: x[i], out)
         where = f"{names[i]} #{i}"
-        route = pg.certified.ROUTES[int(c.route)]
+        route = pg.kmeans.certified.ROUTES[int(c.route)]
         routes.add(route)
         assert float(c.result.inertia) <= float(c.prune_error), where  # bitwise
         assert tolerance.close(c.start_error, pg.fold_error(w, start), **tol), where
@@ -74,7 +74,8 @@ def test_the_warm_route_folds_from_the_pruning_partition_when_forced(n, d, k):
     """White-box: the default route nearly always beats pruning, so the warm start seldom
     runs; with the bar forced below every inertia it must run, start at π_S* and not get
     worse (a warm start seeded elsewhere would pass every public property above)."""
-    from projgeo import certified, kmeans, refine
+    from projgeo.kmeans import certified, refine
+    from projgeo.kmeans import lloyd as kmeans
     from projgeo.pruning import _row_order
 
     ws_all, _ = _batch(n, d, seed=5)

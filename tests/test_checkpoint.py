@@ -7,7 +7,7 @@ import pytest
 import safetensors.numpy
 
 import projgeo as pg
-from projgeo.checkpoint import Checkpoint, CheckpointError, find_layers, layer_rows, layer_shape
+from projgeo.io.checkpoint import Checkpoint, CheckpointError, find_layers, layer_rows, layer_shape
 from proofs_check import cli
 
 RNG = np.random.default_rng(0)
@@ -158,7 +158,7 @@ def test_usage_errors_exit_2(hf_file, argv):
 
 
 def test_the_readme_example_checkpoint_passes(tmp_path):
-    from projgeo.checkpoint import example_checkpoint
+    from projgeo.io.checkpoint import example_checkpoint
 
     path = example_checkpoint(tmp_path / "example.safetensors")
     out = tmp_path / "r.json"

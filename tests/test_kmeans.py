@@ -7,7 +7,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import projgeo as pg
-from projgeo import kmeans
+from projgeo.kmeans import lloyd as kmeans
 from tests import strategies as S
 from tests.helpers import assert_close, assert_leq
 

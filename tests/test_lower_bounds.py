@@ -1,4 +1,4 @@
-"""Certified lower bounds on OPT_fold(k) (projgeo.lower_bounds; C4, C5).
+"""Certified lower bounds on OPT_fold(k) (projgeo.exact.lower_bounds; C4, C5).
 
 The bounds are certified: ``LB ≤ OPT_fold(k)`` as computed, with no tolerance added in the
 comparison (the bound already carries its rounding allowance), wherever OPT is known:
@@ -166,7 +166,7 @@ def test_bad_input_is_refused_at_the_boundary(kwargs, match):
 @given(w=S.hard_weights(rows=EXACT_ROWS))
 def test_spectral_path_is_the_bound_at_every_k(w):
     """One SVD for all k: path[k − 1] is fold_lower_bound(w, k).spectral, ≤ OPT_fold(k)."""
-    from projgeo.lower_bounds import spectral_bound_path
+    from projgeo.exact.lower_bounds import spectral_bound_path
 
     path = np.asarray(spectral_bound_path(w))
     opt = np.asarray(exact_fold_path(w).inertia)

@@ -10,9 +10,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from projgeo import _kernels, fold, fold_error, fold_projector, refine, tolerance
-from projgeo.kmeans import lloyd_step
-from projgeo.seeding import bisect
+from projgeo import fold, fold_error, fold_projector, tolerance
+from projgeo.kmeans import _kernels, lloyd_step, refine
+from projgeo.kmeans.seeding import bisect
 from tests import strategies as pst
 
 N, D, K = 12, 5, 4

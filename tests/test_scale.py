@@ -15,7 +15,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import projgeo as pg
-from projgeo import exact, exact_reference, spectral
+from projgeo import exact, spectral
+from projgeo.exact import reference as exact_reference
 from tests import strategies as S
 
 

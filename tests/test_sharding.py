@@ -10,7 +10,8 @@ import jax
 import numpy as np
 import pytest
 
-from projgeo import sharding, tolerance
+from projgeo import tolerance
+from projgeo.kmeans import sharding
 
 ROOT = Path(__file__).resolve().parents[1]
 #: 10 matrices over 4 devices: the batch is padded to 12 and cut back.
@@ -21,7 +22,8 @@ import json, jax
 from projgeo import config
 config.setup(x64=True)
 from benchmarks import batched
-from projgeo import families, sharding
+from projgeo import families
+from projgeo.kmeans import sharding
 ws = families.sample_batch("heavy_tailed", jax.random.key(3), {BATCH}, {N}, {D})
 out = sharding.to_host(sharding.sharded_vmap(lambda w: batched.c4_terms(w, {K}))(ws))
 print(json.dumps({{"devices": len(jax.devices()),

@@ -39,8 +39,9 @@ import jax.numpy as jnp
 import numpy as np
 from jaxtyping import Array, Bool, Float, Int, Scalar
 
-from projgeo import _checks, _scale, kmeans
-from projgeo.kmeans import KMeansResult
+from projgeo import _checks, _scale
+from projgeo.kmeans import lloyd as kmeans
+from projgeo.kmeans.lloyd import KMeansResult
 from projgeo.projectors import FoldProjector, PruneProjector
 from projgeo.pruning import _check_norm, _row_order
 

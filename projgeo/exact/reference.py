@@ -19,7 +19,7 @@ import numpy as np
 from jaxtyping import Array, Float
 
 from projgeo import _checks
-from projgeo.exact import (
+from projgeo.exact.enumeration import (
     ExactFold,
     ExactPath,
     _as_batch,

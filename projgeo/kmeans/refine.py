@@ -33,7 +33,7 @@ import jax
 import jax.numpy as jnp
 from jax.typing import ArrayLike
 
-from projgeo._kernels import (
+from projgeo.kmeans._kernels import (
     changed_clusters,
     counts,
     fill_empty,
@@ -43,7 +43,7 @@ from projgeo._kernels import (
     sq_dists,
     valid_clusters,
 )
-from projgeo.seeding import split_proposals
+from projgeo.kmeans.seeding import split_proposals
 
 
 class State(NamedTuple):

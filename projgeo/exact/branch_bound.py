@@ -3,7 +3,7 @@
 Enumeration (:mod:`projgeo.exact`) stops at ``n = 10`` rows. Above that, this module proves
 optimality instead of trying every partition: a depth-first search over **must-link** /
 **cannot-link** decisions on pairs of rows, each node bounded below by the SDP relaxation of
-:mod:`projgeo.lower_bounds` restricted to the node's decisions, and pruned when that bound
+:mod:`projgeo.exact.lower_bounds` restricted to the node's decisions, and pruned when that bound
 reaches the best fold known (the incumbent).
 
 A node's must-links merge rows into groups ``g`` of sizes ``m_g`` with means ``c_g``. Any
@@ -40,7 +40,8 @@ import numpy as np
 from jaxtyping import Array, Float, Int
 
 from projgeo import _checks, tolerance
-from projgeo.lower_bounds import _fantope, _ky_fan
+from projgeo.exact.lower_bounds import _fantope, _ky_fan
+from projgeo.kmeans.lloyd import fold
 
 #: Default relative gap at which a node is pruned (``LB ≥ (1 − rel_gap)·incumbent``).
 REL_GAP = 1e-9
@@ -161,8 +162,6 @@ def exact_fold_bnb(w: Float[Array, "n d"], k: int, *, max_nodes: int = 20000,
     Returns:
       :class:`ExactFoldBnB`.
     """
-    from projgeo.kmeans import fold  # above the bounds in the library; imported lazily
-
     w = _checks.check_weights(w)
     n = w.shape[0]
     k = _checks.check_k(k, n)

@@ -20,7 +20,7 @@ from __future__ import annotations
 import jax
 import jax.numpy as jnp
 
-from projgeo._kernels import counts, masked_dists, means, sq_dists
+from projgeo.kmeans._kernels import counts, masked_dists, means, sq_dists
 
 #: Power iterations for a split direction, and 2-means passes that polish the split:
 #: split–merge proposals (few, each decisive) get more than the seeding levels.

@@ -4,7 +4,7 @@ Folding replaces each row by its cluster mean, so the best folding at rank k is 
 k-means partition of the rows: ``OPT_fold(k) = min_{|π|=k} Σ_j Σ_{i∈G_j} ||w_i − μ_j||²``.
 k-means is NP-hard; :func:`fold` runs a fast heuristic with one extra promise:
 
-* **seeding** (:mod:`projgeo.seeding`): bisecting principal splits by default,
+* **seeding** (:mod:`projgeo.kmeans.seeding`): bisecting principal splits by default,
   ``O(n·d·log k)``; greedy k-means++ (``2 + ⌊ln k⌋`` local trials, as scikit-learn) on
   request, ``O(trials·n·k·d)`` and serial in k;
 * **Lloyd** iterations (assign to the nearest mean, recompute means);
@@ -12,7 +12,7 @@ k-means is NP-hard; :func:`fold` runs a fast heuristic with one extra promise:
   by exactly ``Δ = n_b/(n_b+1)·||x−μ_b||² − n_a/(n_a−1)·||x−μ_a||²``, made in parallel
   batches whose clusters are pairwise disjoint, so their Δ add up exactly;
 * **split–merge** rounds: merge two mutually nearest clusters and split another along its
-  principal direction when the split gains more than the merge costs (:mod:`projgeo.refine`);
+  principal direction when the split gains more than the merge costs (:mod:`projgeo.kmeans.refine`);
 * **warm start** from a given partition (the certified fold of C4(ii) starts from ``π_{S*}``).
 
 Monotonicity is enforced, not hoped for: every phase recomputes the inertia of its
@@ -45,10 +45,11 @@ import numpy as np
 from jax.typing import ArrayLike, DTypeLike
 from jaxtyping import Array, Bool, Float, Int, Scalar
 
-from projgeo import _checks, _scale, refine
-from projgeo._kernels import counts, fill_empty, inertia, means, sq_dists
+from projgeo import _checks, _scale
+from projgeo.kmeans import refine
+from projgeo.kmeans._kernels import counts, fill_empty, inertia, means, sq_dists
+from projgeo.kmeans.seeding import bisect, kmeans_plusplus, nearest_centre
 from projgeo.projectors import FoldProjector
-from projgeo.seeding import bisect, kmeans_plusplus, nearest_centre
 
 
 class KMeansResult(NamedTuple):
@@ -200,7 +201,7 @@ def solve(ws, k, cap: int, opts: Options, *, init=None, key=None, seeding="bisec
     """The k-means solver on a normalised copy ``ws`` (unvalidated, traced ``k ≤ cap``).
 
     Seeds (or starts from ``init``), then Lloyd, Hartigan, split–merge; returns the final
-    :class:`projgeo.refine.State` (capacity ``cap``), the iteration count and convergence.
+    :class:`projgeo.kmeans.refine.State` (capacity ``cap``), the iteration count and convergence.
     """
     if init is None:
         init = seed(ws, k, cap, key, seeding=seeding, n_local_trials=n_local_trials)
@@ -256,7 +257,7 @@ def fold(
     Lloyd iterations run until the labels stop changing, the relative decrease of the
     inertia is ≤ ``tol``, or ``max_iter``; then Hartigan refinement for at most
     ``refine_iter`` batches (0 disables it); then at most ``split_merge_iter`` rounds of
-    split–merge, each followed by Hartigan (0 disables them; see :mod:`projgeo.refine`).
+    split–merge, each followed by Hartigan (0 disables them; see :mod:`projgeo.kmeans.refine`).
     From a warm start the returned inertia is never above the inertia of ``init``.
 
     **Compilation.** ``k`` and the iteration caps are traced; the kernels compile for the

@@ -13,7 +13,7 @@ devices of all hosts, the mesh spans them, and each process passes its *own* sli
 batch (``local=True``). Example, two hosts with one process each::
 
     # on host i of 2 (same command, PROCESS_ID=i):
-    from projgeo import sharding
+    from projgeo.kmeans import sharding
     sharding.initialize_multihost("10.0.0.1:1234", num_processes=2, process_id=i)
     out = sharding.sharded_vmap(check)(my_half_of_the_batch, local=True)
     host = sharding.to_host(out)  # the whole batch's results, on every host

@@ -20,7 +20,7 @@ memory stays ``O(CHUNK·(MAX_N² + BATCH))`` whatever the batch. The winning par
 then recomputed from differences ``Σ ||w_i − μ_j||²``, so the reported optimum is
 accurate relative to itself, not only to ``||W||²``.
 
-Two independent exact methods for cross-checks live in :mod:`projgeo.exact_reference`.
+Two independent exact methods for cross-checks live in :mod:`projgeo.exact.reference`.
 
 ``OPT_prune(k)`` needs no search: the ``n − k`` smallest row energies (C2).
 
