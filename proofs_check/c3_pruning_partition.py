@@ -17,7 +17,6 @@ Checked three ways:
 from __future__ import annotations
 
 import functools
-from fractions import Fraction
 
 import jax
 import jax.numpy as jnp
@@ -31,6 +30,7 @@ from projgeo import (
     prune_error,
     pruning_partition,
 )
+from projgeo.exact.reference import rational_c3_terms
 from projgeo.tolerance import tolerance
 from proofs_check import _instances, _selfcheck
 from proofs_check.frame import Claim, Context, Tally, work_dtype
@@ -68,21 +68,6 @@ def _batch(ws, keys, k):
     return jax.vmap(one)(ws, keys)
 
 
-def exact_terms(w: np.ndarray, keep) -> dict[str, Fraction]:
-    """E_prune(S), E_fold(π_S) and (n−k)||μ||² of an integer matrix, in exact rationals."""
-    n, d = w.shape
-    rows = [[Fraction(int(x)) for x in r] for r in w]
-    kept = set(int(i) for i in keep)
-    pruned = [rows[i] for i in range(n) if i not in kept]
-    m = len(pruned)
-    mu = [sum(r[j] for r in pruned) / m for j in range(d)]
-    e_prune = sum(x * x for r in pruned for x in r)
-    e_fold = sum((r[j] - mu[j]) ** 2 for r in pruned for j in range(d))
-    gain = m * sum(x * x for x in mu)
-    zero_sum = all(sum(r[j] for r in pruned) == 0 for j in range(d))
-    return {"prune": e_prune, "fold": e_fold, "gain": gain, "zero_sum": zero_sum}
-
-
 def _check_float(ctx, tally):
     shapes = _instances.shapes(ctx.scale)
     for step, ((n, d, k), ws, fam, keys) in enumerate(_instances.shape_batches(ctx, 3)):
@@ -118,7 +103,7 @@ def _check_exact(ctx, tally):
         lambda w, keep: _terms(w, PruneProjector(keep, n))))(
             jnp.asarray(ws, float), jnp.asarray(keeps, jnp.int32)))
     b = tally.batch(trials, f"exact integer n={n} d={d} k={k}")
-    ex = [exact_terms(ws[t], keeps[t]) for t in range(trials)]
+    ex = [rational_c3_terms(ws[t], keeps[t]) for t in range(trials)]
     b.true("exact: E_fold(pi_S) = E_prune(S) - (n-k)||mu||^2",
            [e["fold"] == e["prune"] - e["gain"] for e in ex])
     b.true("exact: E_fold(pi_S) <= E_prune(S)", [e["fold"] <= e["prune"] for e in ex])

@@ -45,21 +45,6 @@ def _scatter(mask: np.ndarray, values: np.ndarray) -> np.ndarray:
     return out
 
 
-def pruning_partition_labels(ws: np.ndarray) -> np.ndarray:
-    """Labels of ``π_{S*}`` for every ``k = 1…n−1``: (B, n−1, n), kept row j → label j.
-
-    ``S*`` keeps the k largest energies, ties to the lower index (as ``magnitude_prune``).
-    """
-    b, n, _ = ws.shape
-    order = np.argsort(-np.sum(ws * ws, axis=2), axis=1, kind="stable")  # (B, n)
-    labels = np.empty((b, n - 1, n), np.int32)
-    for k in range(1, n):
-        lab = np.full((b, n), k, np.int32)
-        kept = np.sort(order[:, :k], axis=1)
-        np.put_along_axis(lab, kept, np.broadcast_to(np.arange(k, dtype=np.int32), (b, k)), 1)
-        labels[:, k - 1] = lab
-    return labels
-
 
 def _check_exact(ctx: Context, tally: Tally) -> dict:
     info = {"matrices": 0, "pairs": 0, "brute_force_matrices": 0, "dp_1d_matrices": 0}
@@ -70,7 +55,7 @@ def _check_exact(ctx: Context, tally: Tally) -> dict:
         size = len(e.ws)
         w_sq = np.sum(e.ws ** 2, axis=(1, 2))[:, None]
         kw = dict(dtype=e.ws.dtype, scale=w_sq, terms=n * d, family=e.names)
-        pis = ex.inertia_of(e.ws, pruning_partition_labels(e.ws))  # E_fold(π_S*), k = 1…n−1
+        pis = ex.inertia_of(e.ws, ref.pruning_partition_labels(e.ws))  # E_fold(π_S*), k = 1…n−1
         fold_next, prune_k = e.fold[:, 1:], e.prune[:, :-1]
         b = tally.batch(size, f"exact n={n} d={d}")
         b.leq("exact: OPT_fold(k+1) <= E_fold(pi_S*)", fold_next, pis, **kw)

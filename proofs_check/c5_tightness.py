@@ -28,11 +28,11 @@ from fractions import Fraction
 import numpy as np
 
 from projgeo import exact as ex
+from projgeo.exact.reference import rational_c3_terms, rational_opt
 from projgeo.tolerance import tolerance
 from proofs_check import _c5_certified, _instances
-from proofs_check._shrink import exact_opt, loss_rank, shrink
-from proofs_check.c3_pruning_partition import exact_terms
 from proofs_check.frame import Claim, Context, Tally, work_dtype
+from proofs_check.shrink import loss_rank, shrink
 
 CLAIM = Claim(
     "C5",
@@ -125,7 +125,7 @@ def _check_counterexamples(ctx: Context, tally: Tally, found: list) -> list:
             if w is None:  # only its zero rows made it lose
                 continue
             k = loss_rank(w)
-            fold_q, prune_q = exact_opt(w, k)
+            fold_q, prune_q = rational_opt(w, k)
             confirmed.append(fold_q > prune_q)
             key = (w.shape, tuple(w.ravel()), k)
             if key not in seen:
@@ -154,7 +154,7 @@ def _check_two_by_two(tally: Tally) -> dict:
     b.equal("2x2: OPT_prune(1) = eps^2", prune, eps**2, **kw)
     b.true("2x2: OPT_fold(1) > OPT_prune(1) beyond rounding",
            fold > prune + np.asarray(tolerance(work_dtype(), scale=1 + eps**2, terms=4)))
-    exact = [exact_opt(np.array([[1, 0], [0, e]], object), 1) for e in EPSILONS]
+    exact = [rational_opt(np.array([[1, 0], [0, e]], object), 1) for e in EPSILONS]
     b.true("2x2 exact: OPT_fold(1) = (1+eps^2)/2 > eps^2 = OPT_prune(1)",
            [f == (1 + e * e) / 2 and p == e * e and f > p
             for (f, p), e in zip(exact, EPSILONS, strict=True)])
@@ -191,7 +191,7 @@ def _check_c3_strict(ctx: Context, tally: Tally) -> dict:
             ws[t, pruned[-1]] -= ws[t, pruned].sum(axis=0)
             ws[t, keep] = 100 * np.maximum(np.abs(ws[t, keep]), 1)
         keeps.append(np.sort(np.argsort(-np.sum(ws[t] ** 2, axis=1), kind="stable")[:k]))
-    ex_terms = [exact_terms(ws[t], keeps[t]) for t in range(trials)]
+    ex_terms = [rational_c3_terms(ws[t], keeps[t]) for t in range(trials)]
     b = tally.batch(trials, f"C3 strictness n={n} d={d} k={k}")
     b.true("C3: E_fold(pi_S*) < E_prune(S*) iff pruned rows do not sum to zero",
            [(e["fold"] < e["prune"]) == (not e["zero_sum"]) for e in ex_terms])

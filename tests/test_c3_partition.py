@@ -7,7 +7,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import projgeo as pg
-from proofs_check.c3_pruning_partition import exact_terms
+from projgeo.exact.reference import rational_c3_terms
 from tests import strategies as S
 from tests.helpers import assert_close, assert_leq
 
@@ -50,7 +50,7 @@ def test_c3_equality_when_pruned_rows_sum_to_zero(case):
 @given(S.integer_pruning_cases())
 def test_c3_identity_in_exact_rational_arithmetic(case):
     w, keep = case
-    e = exact_terms(w, keep)
+    e = rational_c3_terms(w, keep)
     assert e["fold"] == e["prune"] - e["gain"]
     assert (e["fold"] == e["prune"]) == e["zero_sum"]
     assert isinstance(e["fold"], Fraction)
@@ -60,7 +60,7 @@ def test_c3_identity_in_exact_rational_arithmetic(case):
 def test_c3_library_matches_exact_values(case):
     w, keep = case
     p = pg.prune_projector(keep, w.shape[0])
-    e = exact_terms(w, keep)
+    e = rational_c3_terms(w, keep)
     wf = w.astype(float)
     assert_close(pg.prune_error(wf, p), float(e["prune"]), w=wf, scale=max(1.0, np.sum(wf**2)))
     assert_close(pg.fold_error(wf, pg.pruning_partition(p)), float(e["fold"]), w=wf,

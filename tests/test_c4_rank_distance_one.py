@@ -17,8 +17,8 @@ from projgeo import (
     pruning_partition,
 )
 from projgeo.exact import inertia_of
+from projgeo.exact.reference import pruning_partition_labels
 from projgeo.tolerance import leq
-from proofs_check.c4_rank_distance_one import pruning_partition_labels
 from tests import strategies as S
 
 # Few (n, d, k) combinations: certified_fold compiles once per shape and k. Rows ≤ 10 so

@@ -7,9 +7,9 @@ from hypothesis import assume, given
 from hypothesis import strategies as st
 
 from projgeo import exact_fold, exact_prune
+from projgeo.exact.reference import rational_c3_terms, rational_opt
 from projgeo.tolerance import close
-from proofs_check._shrink import exact_opt, loss_rank, shrink
-from proofs_check.c3_pruning_partition import exact_terms
+from proofs_check.shrink import loss_rank, shrink
 from tests import strategies as S
 
 
@@ -25,7 +25,7 @@ def test_c5_theory_2x2_example_loses_at_equal_rank(eps):
 
 @given(st.fractions(Fraction(0), Fraction(99, 100), max_denominator=100))
 def test_c5_theory_2x2_example_in_exact_rationals(eps):
-    fold, prune = exact_opt(np.array([[1, 0], [0, eps]], object), 1)
+    fold, prune = rational_opt(np.array([[1, 0], [0, eps]], object), 1)
     assert fold == (1 + eps * eps) / 2 and prune == eps * eps and fold > prune
 
 
@@ -62,7 +62,7 @@ def test_c5_shrunk_counterexamples_are_smaller_and_lose_in_exact_rationals(w):
     assert small.shape[0] <= w.shape[0] and small.shape[1] <= w.shape[1]
     k = loss_rank(small)
     assert k is not None
-    fold, prune = exact_opt(small, k)
+    fold, prune = rational_opt(small, k)
     assert fold > prune
 
 
@@ -71,12 +71,12 @@ def test_c5_shrinking_finds_the_smallest_counterexample():
     assert loss_rank(w) is not None
     small = shrink(w)
     np.testing.assert_array_equal(small, [[0.0], [1.0]])  # one zero row, one unit row
-    assert exact_opt(small, 1) == (Fraction(1, 2), Fraction(0))
+    assert rational_opt(small, 1) == (Fraction(1, 2), Fraction(0))
 
 
 @given(S.integer_pruning_cases(max_rows=6, max_cols=3, entry=3))
 def test_c5_c3_is_strict_exactly_when_the_pruned_rows_do_not_sum_to_zero(instance):
     w, keep = instance
-    e = exact_terms(w, keep)
+    e = rational_c3_terms(w, keep)
     assert e["fold"] <= e["prune"]
     assert (e["fold"] < e["prune"]) == (not e["zero_sum"])

@@ -2,7 +2,8 @@
 
 A counterexample is a matrix with ``OPT_fold(k) > OPT_prune(k)`` for some ``k < n``
 (beyond rounding). :func:`shrink` deletes rows and columns and simplifies entries while
-that stays true; :func:`exact_opt` then confirms the result in exact rationals.
+that stays true; :func:`projgeo.exact.reference.rational_opt` then confirms the result in
+exact rationals.
 """
 
 from __future__ import annotations
@@ -100,20 +101,3 @@ def shrink(w: np.ndarray, *, nonzero_rows: bool = False) -> np.ndarray | None:
     if all(_complexity(x)[0] < 10**9 for x in w.ravel()):
         w = w * np.lcm.reduce([Fraction(x).limit_denominator(1000).denominator for x in w.ravel()])
     return w[np.lexsort(w.T[::-1])]  # rows in lexicographic order: one form per example
-
-
-def exact_opt(w_int: np.ndarray, k: int) -> tuple[Fraction, Fraction]:
-    """``(OPT_fold(k), OPT_prune(k))`` in exact arithmetic (floats are exact dyadic rationals)."""
-    rows = [[Fraction(x) for x in r] for r in w_int]
-    n, d = len(rows), len(rows[0])
-    energy = sorted(sum(x * x for x in r) for r in rows)
-    prune = sum(energy[: n - k], Fraction(0))
-    best = None
-    for labels in ex.set_partitions(n, k):
-        total = Fraction(0)
-        for j in range(k):
-            members = [rows[i] for i in range(n) if labels[i] == j]
-            mu = [sum(r[c] for r in members) / len(members) for c in range(d)]
-            total += sum((r[c] - mu[c]) ** 2 for r in members for c in range(d))
-        best = total if best is None else min(best, total)
-    return best, prune
