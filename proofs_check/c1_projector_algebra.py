@@ -23,7 +23,8 @@ from proofs_check.frame import Claim, Context, Tally
 CLAIM = Claim(
     "C1",
     "Projector algebra",
-    "P_S, P_pi symmetric, idempotent, rank k, non-expansive",
+    "P_S = diag(1_S) and P_pi = C (C^T C)^-1 C^T are symmetric, idempotent, of rank k and "
+    "non-expansive: ||P x|| <= ||x||",
 )
 KINDS = ("prune_magnitude", "prune_random", "fold_random", "fold_kmeans")
 

@@ -37,7 +37,9 @@ from proofs_check.frame import Claim, Context, Tally
 CLAIM = Claim(
     "C2",
     "Error formulas and optimality",
-    "closed forms = ||(I-P)W||^2; S* optimal; P_pi W best",
+    "E_prune(S) = sum over pruned rows ||w_i||^2 = ||(I - P_S) W||_F^2 and E_fold(pi) = sum_j"
+    " sum_{i in G_j} ||w_i - mu_j||^2 = ||(I - P_pi) W||_F^2; S* (the k largest rows) "
+    "minimises E_prune; P_pi W is the nearest matrix whose rows are constant on pi",
 )
 MAX_SUBSETS = 1000
 RANDOM_SUBSETS = 64

@@ -38,7 +38,9 @@ from proofs_check.frame import Claim, Context, Tally, work_dtype
 CLAIM = Claim(
     "C3",
     "Pruning-induced partition",
-    "E_fold(pi_S) = E_prune(S) - (n-k)||mu||^2",
+    "pi_S = every kept row alone plus one cluster of the n - k pruned rows: E_fold(pi_S) = "
+    "E_prune(S) - (n - k) ||mu||^2, mu the mean of the pruned rows; equality iff they sum to "
+    "zero",
 )
 #: Integer matrices for the exact check: (n, d, k), entries in [−ENTRY, ENTRY].
 EXACT_SHAPE = (7, 3, 3)

@@ -32,7 +32,8 @@ from proofs_check.frame import Claim, Context, Tally
 CLAIM = Claim(
     "C4",
     "Rank-distance-one bound",
-    "OPT_fold(k+1) <= E_fold(pi_S*) <= OPT_prune(k)",
+    "for every W and 1 <= k < n: OPT_fold(k + 1) <= E_fold(pi_S*) <= OPT_prune(k), so folding"
+    " with one cluster more never reconstructs worse than magnitude pruning",
 )
 PARTS = ("exact", "certified", "default")
 #: Matrices per family (times the budget scale) cross-checked against brute force.

@@ -37,7 +37,8 @@ from proofs_check.shrink import loss_rank, shrink
 CLAIM = Claim(
     "C5",
     "Tightness: one rank of slack is needed",
-    "some W, k: OPT_fold(k) > OPT_prune(k)",
+    "the extra cluster is needed: some W and k have OPT_fold(k) > OPT_prune(k) (smallest "
+    "counterexamples found and confirmed in exact rationals)",
 )
 EPSILONS = (Fraction(1, 2), Fraction(1, 10), Fraction(1, 1000))
 #: Integer matrices of the C3 strictness check: (n, d, k), entries in [−4, 4].

@@ -43,7 +43,8 @@ from proofs_check.frame import Claim, Context, Tally, work_dtype
 CLAIM = Claim(
     "C6",
     "Compression equals projection",
-    "small net = net with W_l <- P W_l (fold; prune iff s(0)=0)",
+    "the folded small network computes exactly the full network with W_l <- P_pi W_l, b_l <- "
+    "P_pi b_l (dense, conv, gated); the pruned one matches P_S iff sigma(0) = 0",
 )
 KINDS = ("mlp", "cnn", "gated")
 #: Channels kept per compressible layer.

@@ -44,7 +44,9 @@ from proofs_check.frame import Claim, Context, Tally, work_dtype
 CLAIM = Claim(
     "C7",
     "Lipschitz functional-perturbation bounds",
-    "||f - f^|| <= (a)-(e); Frobenius: fold k+1 <= prune k",
+    "||f(x) - f^(x)|| <= bounds (a)-(e) built from L_sigma, ||W_j||_2 and ||Delta W_l|| = "
+    "||(I - P) W_l||; in the Frobenius form the fold at k + 1 gives a bound no larger than "
+    "pruning at k",
 )
 RANK = 6  # channels kept per hidden layer of the MLPs
 N_INPUTS = 8

@@ -10,6 +10,7 @@ import importlib
 import json
 import math
 import sys
+import textwrap
 import time
 from concurrent.futures import ThreadPoolExecutor
 
@@ -118,11 +119,28 @@ def main(argv: list[str] | None = None) -> int:
     return 1 if bad else 0
 
 
+#: Width of the statement column; longer statements wrap onto further lines.
+STATEMENT_WIDTH = 50
+
+TABLE_NOTE = (
+    "worst margin: the smallest of (b - a)/scale over checks a <= b and -|a - b|/scale over\n"
+    "identities a = b. An inequality passes with margin >= 0 (its slack), an identity with\n"
+    "margin <= 0 (its residual); either also passes down to -tol/scale, the rounding the\n"
+    "tolerance rule allows (docs/theory.md). Below that it is a violation, counted in viol.")
+
+
 def _print_table(results) -> None:
-    head = (f"{'claim':5s} {'statement':44s} {'trials':>7s} {'viol.':>6s} "
+    """One row per claim, the full statement wrapped in its column, and what margins mean."""
+    head = (f"{'claim':5s} {'statement':{STATEMENT_WIDTH}s} {'trials':>7s} {'viol.':>6s} "
             f"{'worst margin':>13s} {'s':>6s}")
     print(head)
     print("-" * len(head))
     for r in results:
-        print(f"{r['id']:5s} {r['statement'][:44]:44s} {r['trials']:7d} {r['violations']:6d} "
-              f"{_fmt_margin(r['worst_margin']):>13s} {r['seconds']:6.1f}")
+        lines = textwrap.wrap(r["statement"], STATEMENT_WIDTH, break_on_hyphens=False) or [""]
+        print(f"{r['id']:5s} {lines[0]:{STATEMENT_WIDTH}s} {r['trials']:7d} "
+              f"{r['violations']:6d} {_fmt_margin(r['worst_margin']):>13s} "
+              f"{r['seconds']:6.1f}")
+        for line in lines[1:]:
+            print(f"{'':5s} {line}")
+    print("-" * len(head))
+    print(TABLE_NOTE)
