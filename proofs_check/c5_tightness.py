@@ -11,7 +11,7 @@ violated only if no counterexample is found. Reported in ``details``:
 * **the 2×2 example** of THEORY.md for several ε, in float64 and in exact rationals, and its
   generalisation to every ``n ≤ 10`` (``k = n − 1``: rows ``e_1 … e_{n−1}, ε e_n``);
 * **loss rates** per family and compression ratio ``1 − k/n``: exactly for ``n ≤ 10``, and
-  for larger n an upper bound (the best fold we have at rank k, certified or k-means++,
+  for larger n an upper bound (the best fold we have at rank k, certified or default,
   against ``OPT_prune(k)``); with the typical (median) and largest loss relative to
   ``||W||_F²``. These are the data for a figure, not checks;
 * **certified rates** at n ≥ 50 (standard and thorough budgets): how often folding at rank
@@ -91,7 +91,7 @@ def _exact_rates(ctx: Context):
 
 
 def _large_rates(ctx: Context) -> dict:
-    """Larger n: best known fold at k+1 (certified, k-means++) against OPT_prune(k+1)."""
+    """Larger n: best known fold at k+1 (certified, default fold) against OPT_prune(k+1)."""
     tables = {}
     for job in _instances.fold_jobs(ctx.scale):
         n, d, k, default = job.n, job.d, job.k, job.default
