@@ -55,7 +55,8 @@ def shape_batches(ctx, salt: int, shape_list=None):
     """Yield ``((n, d, k), W[F·batch, n, d], family_names, keys)`` for each shape.
 
     The matrices depend on the seed only (shared by all claims); the per-trial ``keys``
-    (for random keep-sets, partitions, the default fold's seeding) also depend on the claim's ``salt``.
+    (for random keep-sets, partitions, the default fold's seeding) also depend on the
+    claim's ``salt``.
     """
     shape_list = shapes(ctx.scale) if shape_list is None else shape_list
     for si, (n, d, k) in enumerate(shape_list):
@@ -132,7 +133,8 @@ FAST_COMPILE = {"xla_backend_optimization_level": 0}
 #: cross-check, d = 1 the dynamic programme.
 EXACT_DRAWS = (((10, 4), ((10, 4), (6, 4), (10, 1))),)
 EXACT_EXTRA = (((8, 16), ((8, 16), (5, 2), (8, 1))), ((9, 3), ((9, 3), (4, 3), (7, 1))))
-#: (n, d, k, default): certified fold at k+1, and the default fold (bisecting seeding) if ``default``.
+#: (n, d, k, default): certified fold at k+1, and the default fold (bisecting seeding) if
+#: ``default``.
 #: (10, 4) shares its matrices with the exact part, so both get OPT_fold(k+1).
 FOLD_SHAPES = ((10, 4, 4, True),)
 FOLD_EXTRA = ((48, 8, 23, True), (64, 16, 47, True), (24, 12, 5, True), (128, 32, 63, True),
@@ -256,7 +258,9 @@ def _folds(ws, keys, *, k: int, default: bool):
 @shared
 def fold_instances(seed: int, batch: int, n: int, d: int, k: int, default: bool,
                    names: tuple[str, ...] = NAMES):
-    """Certified (and default, bisecting-seeded) folds at k+1 of ``fast_families`` matrices (cached).
+    """Certified (and default, bisecting-seeded) folds at k+1 of ``fast_families`` matrices.
+
+    Cached per arguments.
 
     Returns ``(ws, names, results)``, ``results`` a dict of (B,) numpy arrays:
     ``certified`` (its inertia), ``start`` (``E_fold(π_{S*})``), ``prune``
