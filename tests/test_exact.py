@@ -11,10 +11,12 @@ from hypothesis import strategies as st
 from projgeo import (
     brute_force_fold,
     exact_fold,
+    exact_fold_bnb,
     exact_fold_path,
     exact_prune,
     exact_prune_path,
     fold_1d_path,
+    fold_error,
     magnitude_prune,
     prune_error,
     set_partitions,
@@ -139,3 +141,13 @@ def test_bad_inputs_raise_clear_errors():
         fold_1d_path(np.ones((3, 2)))
     with pytest.raises(ValueError, match=r"\(n, d\) or \(batch, n, d\)"):
         exact_prune_path(np.ones(3))
+
+
+@given(S.hard_weights(rows=(3, 6, 9), cols=(1, 3)), st.data())
+def test_every_exact_result_gives_the_projector_of_its_partition(w, data):
+    """ExactFold.projector() and ExactFoldBnB.projector(): E_fold(P_π) is the optimum found."""
+    k = data.draw(S.ranks(w.shape[0]))
+    for res in (exact_fold(w, k), exact_fold_bnb(w, k)):
+        p = res.projector()
+        assert int(p.k) == k
+        assert close(fold_error(w, p), res.inertia, **_tol(w))

@@ -40,8 +40,10 @@ import numpy as np
 from jaxtyping import Array, Float, Int
 
 from projgeo import _checks, tolerance
+from projgeo.exact.enumeration import _projector
 from projgeo.exact.lower_bounds import _fantope, _ky_fan
 from projgeo.kmeans.lloyd import fold
+from projgeo.projectors import FoldProjector
 
 #: Default relative gap at which a node is pruned (``LB ≥ (1 − rel_gap)·incumbent``).
 REL_GAP = 1e-9
@@ -65,6 +67,10 @@ class ExactFoldBnB(NamedTuple):
     lower_bound: Float[Array, ""]
     nodes: int
     proved: bool
+
+    def projector(self) -> FoldProjector:
+        """The folding projector ``P_π`` of the best partition found."""
+        return _projector(self.labels)
 
 
 def _householder_basis(e):

@@ -38,6 +38,7 @@ import numpy as np
 from jaxtyping import Array, Float, Int, Int8
 
 from projgeo import _checks
+from projgeo.projectors import FoldProjector
 
 #: Largest n for which :func:`exact_fold` enumerates partitions.
 MAX_N = 10
@@ -56,6 +57,18 @@ class ExactFold(NamedTuple):
 
     labels: Int[Array, "... n"]
     inertia: Float[Array, "..."]
+
+    def projector(self) -> FoldProjector:
+        """The folding projector ``P_π`` of the optimal partition (one matrix, not a batch)."""
+        return _projector(self.labels)
+
+
+def _projector(labels) -> FoldProjector:
+    """``FoldProjector`` of one labelling whose k clusters are all non-empty (k = max + 1)."""
+    if jnp.ndim(labels) != 1:
+        raise ValueError(f"projector() needs the result of one matrix, labels of shape (n,); "
+                         f"got {tuple(jnp.shape(labels))} (index the batch first)")
+    return FoldProjector(labels, int(jnp.max(labels)) + 1)
 
 
 class ExactPath(NamedTuple):

@@ -122,14 +122,14 @@ def rational_opt(w: np.ndarray, k: int) -> tuple[Fraction, Fraction]:
     rows = [[Fraction(x) for x in r] for r in w]
     n, d = len(rows), len(rows[0])
     energy = sorted(sum(x * x for x in r) for r in rows)
-    prune = sum(energy[: n - k], Fraction(0))
-    best = None
+    prune = Fraction(sum(energy[: n - k], Fraction(0)))
+    best: Fraction | None = None
     for labels in set_partitions(n, k):
         total = Fraction(0)
         for j in range(k):
             members = [rows[i] for i in range(n) if labels[i] == j]
-            mu = [sum(r[c] for r in members) / len(members) for c in range(d)]
-            total += sum((r[c] - mu[c]) ** 2 for r in members for c in range(d))
+            mu = [Fraction(sum(r[c] for r in members), len(members)) for c in range(d)]
+            total += Fraction(sum((r[c] - mu[c]) ** 2 for r in members for c in range(d)))
         best = total if best is None else min(best, total)
     assert best is not None
     return best, prune
