@@ -49,6 +49,7 @@ import jax.numpy as jnp
 from jaxtyping import Array, Float, Int, Scalar, ScalarLike
 
 from projgeo import _checks, _scale
+from projgeo.activations import ACTIVATIONS, Activation, get
 from projgeo.compress_network import Projector, Projectors, normalize
 from projgeo.networks import MLP, Gated, kind
 from projgeo.spectral import spectral_norm
@@ -64,6 +65,22 @@ def _nonneg(**values) -> None:
     for name, v in values.items():
         for i, x in enumerate(v) if isinstance(v, list) else ((None, v),):
             _checks.check_nonnegative(x, name if i is None else f"{name}[{i}]")
+
+
+def _sigma(lipschitz, at_zero) -> tuple[ScalarLike, ScalarLike]:
+    """``(L_σ, σ(0))`` from an :class:`Activation` (or its registry name) or two numbers."""
+    if isinstance(lipschitz, str) and lipschitz not in ACTIVATIONS:
+        raise ValueError(f"lipschitz must be L_σ (a number), an Activation or one of "
+                         f"{tuple(ACTIVATIONS)}; got {lipschitz!r}.")
+    if isinstance(lipschitz, (Activation, str)):
+        act = get(lipschitz)
+        if not (isinstance(at_zero, (int, float)) and at_zero == 0.0):
+            raise ValueError(f"at_zero must be left out when an activation is given (it is "
+                             f"{act.name}'s σ(0) = {act.at_zero}); got {at_zero!r}.")
+        return act.lipschitz, act.at_zero
+    _nonneg(lipschitz=lipschitz)
+    _checks.check_finite_scalar(at_zero, "at_zero")
+    return lipschitz, at_zero
 
 
 def _check_norm(norm: str) -> str:
@@ -235,8 +252,9 @@ def delta_norms(params: MLP, projectors: Projectors, *,
     return out
 
 
-def mlp_bound(params: MLP, projectors: Projectors, x_norm: ScalarLike, lipschitz: ScalarLike,
-              at_zero: ScalarLike = 0.0, *, norm: str = "spectral",
+def mlp_bound(params: MLP, projectors: Projectors, x_norm: ScalarLike,
+              lipschitz: ScalarLike | Activation | str, at_zero: ScalarLike = 0.0, *,
+              norm: str = "spectral",
               norms: Sequence[ScalarLike] | None = None) -> NetworkBound:
     """Bounds (b) and (c) for an MLP compressed by ``projectors`` (one per hidden layer).
 
@@ -247,7 +265,9 @@ def mlp_bound(params: MLP, projectors: Projectors, x_norm: ScalarLike, lipschitz
       params: the full MLP.
       projectors: one projector or None per hidden layer (see ``compress_network.normalize``).
       x_norm: ``||x||`` of the input (not augmented; this function does it).
-      lipschitz: ``L_σ``. at_zero: ``σ(0)`` (offsets ``|σ(0)|√n_j``).
+      lipschitz: the activation σ (an :class:`~projgeo.activations.Activation` or its name,
+        e.g. ``"relu"``), or ``L_σ`` as a number. at_zero: ``σ(0)`` (offsets
+        ``|σ(0)|√n_j``) when ``lipschitz`` is a number; taken from the activation otherwise.
       norm: norm of the ``ΔW_l``: ``"spectral"`` (THEORY's form) or ``"frobenius"`` (the form
         that carries C4).
       norms: precomputed :func:`layer_norms` (to share them between projector sets).
@@ -257,8 +277,8 @@ def mlp_bound(params: MLP, projectors: Projectors, x_norm: ScalarLike, lipschitz
       ``b_l ← P b_l``), which is the compressed one for folding and for pruning with ``σ(0) = 0``.
     """
     biased = _check_mlp(params)
-    _nonneg(x_norm=x_norm, lipschitz=lipschitz)
-    _checks.check_finite_scalar(at_zero, "at_zero")
+    _nonneg(x_norm=x_norm)
+    lipschitz, at_zero = _sigma(lipschitz, at_zero)
     norms = layer_norms(params) if norms is None else list(norms)
     if len(norms) != len(params):
         raise ValueError(f"norms must hold one norm per layer, {len(params)} in all; got "
@@ -268,15 +288,16 @@ def mlp_bound(params: MLP, projectors: Projectors, x_norm: ScalarLike, lipschitz
         x_norm, lipschitz = jnp.sqrt(x_norm**2 + 1.0), jnp.maximum(lipschitz, 1.0)
     offsets = [jnp.abs(at_zero) * math.sqrt(layer.w.shape[0]) for layer in params]
     a = input_bounds(norms, x_norm, lipschitz, offsets)
-    t = _tails(norms, lipschitz)
-    hidden = [deltas[j] * a[j] * t[j] for j in range(len(params) - 1)]
+    hidden = [one_layer_bound(norms, deltas[j], j, x_norm, lipschitz, offsets)
+              for j in range(len(params) - 1)]
     one = jnp.stack(hidden) if hidden else jnp.zeros((0,), params[0].w.dtype)
     total = jnp.asarray(all_layers_bound(norms, deltas, x_norm, lipschitz, offsets))
     return NetworkBound(one, total, jnp.asarray(a[-1]))
 
 
-def gated_bound(params: Gated, p: Projector, x_norm: ScalarLike, lipschitz: ScalarLike,
-                at_zero: ScalarLike = 0.0, *, norm: str = "spectral") -> Scalar:
+def gated_bound(params: Gated, p: Projector, x_norm: ScalarLike,
+                lipschitz: ScalarLike | Activation | str, at_zero: ScalarLike = 0.0, *,
+                norm: str = "spectral") -> Scalar:
     """Bound on ``||f(x) − f̂(x)||`` for the gated block with gate and up projected by ``p``.
 
     Not in THEORY.md; an extension of (a). With ``g = Gx``, ``u = Ux``, ``ĝ = PGx``, ``û = PUx``:
@@ -286,13 +307,14 @@ def gated_bound(params: Gated, p: Projector, x_norm: ScalarLike, lipschitz: Scal
           ≤ ||W_down|| ||x|| (L_σ ||ΔG|| ||U|| ||x|| + (|σ(0)|√h + L_σ ||G|| ||x||) ||ΔU||),
 
     using ``||σ(ĝ)|| ≤ |σ(0)|√h + L_σ ||PG|| ||x||`` and ``||PG|| ≤ ||G||``. Quadratic in ``||x||``:
-    the block is not globally Lipschitz. ``norm`` applies to ``ΔG`` and ``ΔU``.
+    the block is not globally Lipschitz. ``norm`` applies to ``ΔG`` and ``ΔU``; ``lipschitz``
+    and ``at_zero`` as in :func:`mlp_bound` (an activation, or ``L_σ`` and ``σ(0)``).
     """
     _check_norm(norm)
     if kind(params) != "gated":
         raise TypeError("gated_bound needs a Gated block.")
-    _nonneg(x_norm=x_norm, lipschitz=lipschitz)
-    _checks.check_finite_scalar(at_zero, "at_zero")
+    _nonneg(x_norm=x_norm)
+    lipschitz, at_zero = _sigma(lipschitz, at_zero)
     (q,) = normalize(params, p)
     if q is None:
         raise TypeError("gated_bound needs a PruneProjector or FoldProjector; got None.")

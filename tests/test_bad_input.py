@@ -240,6 +240,17 @@ def test_mlp_bound_refuses_negative_or_non_finite_norms(kw, match):
         bounds.gated_bound(gated, pg.magnitude_prune(gated.w_gate, 2), **args)
 
 
+def test_bounds_refuse_a_second_sigma_0_beside_an_activation():
+    from projgeo import bounds
+    net = _mlp()
+    p = pg.magnitude_prune(net[0].w, 2)
+    with pytest.raises(ValueError, match="at_zero must be left out when an activation is given"):
+        bounds.mlp_bound(net, [p], 1.0, "sigmoid", 0.5)
+    with pytest.raises(ValueError,
+                       match="lipschitz must be L_σ .a number., an Activation or one of"):
+        bounds.mlp_bound(net, [p], 1.0, "no-such-sigma")
+
+
 @pytest.mark.parametrize("call", [
     lambda b: b.layer_bound(-1.0, 1.0, 1.0), lambda b: b.layer_bound(1.0, 1.0, -1.0),
     lambda b: b.ce_bound(-0.1), lambda b: b.isotropic_bound(-1.0, 1.0),

@@ -67,7 +67,7 @@ def _measured_and_bound(net, projs, x, act, *, one_layer=None, norm="spectral"):
     full = networks.mlp(net, x, act)
     chosen = projs if one_layer is None else {one_layer: projs[one_layer]}
     hat = networks.mlp(compress_network.project(net, chosen), x, act)
-    nb = bounds.mlp_bound(net, projs, jnp.linalg.norm(x), act.lipschitz, act.at_zero, norm=norm)
+    nb = bounds.mlp_bound(net, projs, jnp.linalg.norm(x), act, norm=norm)  # σ as an Activation
     bound = nb.all_layers if one_layer is None else nb.one_layer[one_layer]
     return jnp.linalg.norm(full - hat), bound, nb.output, (full, hat)
 
@@ -230,3 +230,17 @@ def test_bad_norm_layer_and_lengths_are_value_errors():
         bounds.all_layers_bound([1.0, 2.0], [0.1], 1.0, 1.0)
     with pytest.raises(TypeError, match="expected an MLP"):
         bounds.mlp_bound(networks.init_gated(jax.random.key(0), 3, 4, 2), (None,), 1.0, 1.0)
+
+
+@given(S.mlps(), S.activation_names(), st.data())
+def test_c7_bounds_take_the_activation_or_its_two_constants_alike(net, act_name, data):
+    """mlp_bound(…, act) = mlp_bound(…, L_σ, σ(0)): the Activation carries both constants."""
+    act = activations.get(act_name)
+    projs = data.draw(S.layer_projectors(networks.hidden_widths(net)))
+    by_object = bounds.mlp_bound(net, projs, 1.5, act)
+    by_name = bounds.mlp_bound(net, projs, 1.5, act_name)
+    by_numbers = bounds.mlp_bound(net, projs, 1.5, act.lipschitz, act.at_zero)
+    for other in (by_name, by_numbers):
+        for field in ("all_layers", "one_layer", "output"):
+            np.testing.assert_array_equal(np.asarray(getattr(by_object, field)),
+                                          np.asarray(getattr(other, field)))
