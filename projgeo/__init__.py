@@ -53,7 +53,7 @@ from projgeo.families import FAMILIES
 from projgeo.kmeans import KMeansResult, fold
 from projgeo.kmeans.certified import CertifiedFold, certified_fold
 from projgeo.projectors import FoldProjector, PruneProjector, fold_projector, prune_projector
-from projgeo.pruning import magnitude_prune, row_scores
+from projgeo.pruning import keep_count, magnitude_prune, row_scores
 from projgeo.spectral import SpectralNorm, spectral_norm
 from projgeo.sweep import RankSweep, rank_sweep
 
@@ -98,6 +98,7 @@ __all__ = [
     "fold_lower_bound",
     "fold_projector",
     "gated_bound",
+    "keep_count",
     "kmeans",
     "magnitude_prune",
     "mlp_bound",

@@ -25,6 +25,19 @@ def _check_norm(norm: str) -> str:
     return norm
 
 
+def keep_count(n: int, ratio: float) -> int:
+    """Channels kept when a fraction ``ratio`` of ``n`` is removed: ``max(1, round((1−ratio)·n))``.
+
+    The one ratio→k rule of the library, the checkpoint command and the C8 zoo (``round`` is
+    Python's, half to even). ``n ≥ 1``, ``0 ≤ ratio < 1``.
+    """
+    n = _checks.check_count(n, "n")
+    if isinstance(ratio, bool) or not isinstance(ratio, (int, float)) or not 0 <= ratio < 1:
+        raise ValueError(f"ratio must be a number in [0, 1) (the fraction of channels removed); "
+                         f"got {ratio!r}.")
+    return max(1, min(n, round((1.0 - ratio) * n)))
+
+
 def row_scores(w: Float[Array, "n d"], *, norm: str = "l2") -> Float[Array, " n"]:
     """Per-row pruning score: ``||w_i||_2²`` (``"l2"``, same order as the norm) or ``||w_i||_1``.
 

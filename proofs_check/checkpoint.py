@@ -116,15 +116,12 @@ def _output_problem(path: Path | None, *, directory: bool) -> str | None:
     return None
 
 
-def rank_for(ratio: float, n: int) -> int:
-    """``k = max(1, round((1 − ratio)·n))``."""
-    return max(1, min(n, round((1.0 - ratio) * n)))
-
-
 def _ranks(ratios, n: int) -> list[tuple[float, int]]:
     if ratios == "all":
         return [(1.0 - k / n, k) for k in range(1, n)]
-    return [(r, rank_for(r, n)) for r in ratios]
+    from projgeo import keep_count  # JAX is imported only once the arguments are checked
+
+    return [(r, keep_count(n, r)) for r in ratios]
 
 
 def _curve_ks(n: int) -> list[int]:

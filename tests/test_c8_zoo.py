@@ -5,6 +5,7 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
+import projgeo as pg
 from projgeo import networks
 from projgeo.experiments import zoo
 from projgeo.networks import Dense
@@ -28,7 +29,7 @@ def test_compression_keeps_k_channels_and_equal_parameter_count(tiny, method):
     params = tiny.params[0]
     n = params[0].w.shape[0]
     small = zoo.compressed(params, method, 0.5, key=jax.random.key(0))
-    k = zoo.keep_count(n, 0.5)
+    k = pg.keep_count(n, 0.5)
     assert (n, k) == (16, 8)
     assert networks.hidden_widths(small) == (k,)
     assert small[0].w.shape == (k, params[0].w.shape[1])

@@ -1,7 +1,9 @@
 """Magnitude pruning keeps the k largest rows, deterministically (C2)."""
 
 import numpy as np
+import pytest
 from hypothesis import given
+from hypothesis import strategies as st
 
 import projgeo as pg
 from tests import strategies as S
@@ -37,3 +39,18 @@ def test_row_scores():
     w = np.array([[3.0, -4.0], [1.0, 1.0]])
     np.testing.assert_allclose(pg.row_scores(w), [25.0, 2.0])
     np.testing.assert_allclose(pg.row_scores(w, norm="l1"), [7.0, 2.0])
+
+
+@given(n=st.integers(1, 5000), ratio=st.floats(0.0, 1.0, exclude_max=True))
+def test_keep_count_is_the_one_ratio_to_rank_rule(n, ratio):
+    """k = max(1, round((1 − ratio)·n)): in [1, n], non-increasing in the ratio, n at ratio 0."""
+    k = pg.keep_count(n, ratio)
+    assert 1 <= k <= n and k == max(1, round((1 - ratio) * n))
+    assert pg.keep_count(n, 0.0) == n
+    assert pg.keep_count(n, min(0.999, ratio + 0.25)) <= k
+
+
+@pytest.mark.parametrize("ratio", [-0.1, 1.0, 2, float("nan"), "0.5", True])
+def test_keep_count_refuses_a_ratio_outside_0_1(ratio):
+    with pytest.raises(ValueError, match=r"ratio must be a number in \[0, 1\)"):
+        pg.keep_count(10, ratio)

@@ -41,7 +41,7 @@ import optax
 
 from projgeo import compress_network, networks
 from projgeo.kmeans import fold
-from projgeo.pruning import magnitude_prune
+from projgeo.pruning import keep_count, magnitude_prune
 
 N_TRAIN = 1200
 BATCH = 128
@@ -255,11 +255,6 @@ def compressed(params, method: str, ratio: float, *, key) -> tuple:
     """The physically smaller MLP (:func:`projgeo.compress_network.compress`, C6) with every
     hidden layer compressed by :func:`projectors` (same arguments)."""
     return compress_network.compress(params, projectors(params, method, ratio, key=key))
-
-
-def keep_count(n: int, ratio: float) -> int:
-    """``k = max(1, round((1 − ratio)·n))`` channels kept out of ``n``."""
-    return max(1, int(round((1.0 - ratio) * n)))
 
 
 def evaluate(params_list: Sequence, cfgs: Sequence[Config], ratios: Sequence[float], data,
