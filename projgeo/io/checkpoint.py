@@ -17,7 +17,6 @@ from __future__ import annotations
 import math
 import re
 import zipfile
-from collections.abc import Iterator
 from pathlib import Path
 from typing import NamedTuple
 
@@ -212,12 +211,6 @@ def layer_rows(ckpt: Checkpoint, layer: Layer, dtype=np.float64) -> np.ndarray:
     if layer.bias is not None:
         w = np.concatenate([w, ckpt.load(layer.bias).astype(dtype)[:, None]], axis=1)
     return w
-
-
-def iter_layers(ckpt: Checkpoint, layers) -> Iterator[tuple[Layer, np.ndarray]]:
-    """Yield each layer with its rows, reading one layer at a time."""
-    for layer in layers:
-        yield layer, layer_rows(ckpt, layer)
 
 
 def example_checkpoint(path, *, seed: int = 0) -> Path:
