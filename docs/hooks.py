@@ -3,7 +3,8 @@
 * ``on_page_content``: ``pymdownx.arithmatex`` (generic mode) leaves TeX in
   ``<span class="arithmatex">\\(…\\)</span>`` and ``<div class="arithmatex">\\[…\\]</div>``;
   each is replaced by the MathML that ``latex2mathml`` writes, which browsers render natively
-  (no MathJax, no CDN). A formula latex2mathml cannot convert fails the build.
+  (no MathJax, no CDN). A formula latex2mathml cannot convert fails the build. Sphinx roles
+  left in docstrings (``:func:``) are dropped, keeping the name in code.
 * ``on_files`` / ``on_page_markdown``: the gallery page is ``figures/README.md`` (the captions
   ``python -m figures`` writes), with its images copied from ``figures/out/``.
 """
@@ -34,8 +35,12 @@ def _mathml(match: re.Match) -> str:
         raise ValueError(f"latex2mathml cannot convert {tex!r}: {e}") from e
 
 
+#: Sphinx roles in docstrings (``:func:`fold```): the name stays, in code, the role goes.
+_ROLE = re.compile(r":(?:mod|func|class|data|attr|meth|obj|exc):(?=<code>)")
+
+
 def on_page_content(html_text: str, **_) -> str:
-    return _MATH.sub(_mathml, html_text)
+    return _ROLE.sub("", _MATH.sub(_mathml, html_text))
 
 
 def on_files(files, config, **_):
