@@ -41,7 +41,7 @@ from jaxtyping import Array, Float, Int
 
 from projgeo import _checks, tolerance
 from projgeo.exact.enumeration import _projector
-from projgeo.exact.lower_bounds import _fantope, _ky_fan
+from projgeo.exact.lower_bounds import _fantope, _householder_basis, _ky_fan
 from projgeo.kmeans.lloyd import fold
 from projgeo.projectors import FoldProjector
 
@@ -71,16 +71,6 @@ class ExactFoldBnB(NamedTuple):
     def projector(self) -> FoldProjector:
         """The folding projector ``P_π`` of the best partition found."""
         return _projector(self.labels)
-
-
-def _householder_basis(e):
-    """(m, m−1) orthonormal basis of ``e^⊥`` for the unit vector ``e``."""
-    m = e.shape[0]
-    sign = jnp.where(e[0] >= 0, 1.0, -1.0).astype(e.dtype)
-    v = e * sign
-    v = v.at[0].add(1.0)  # v = e₁ + sign(e₀)·e, never 0
-    h = jnp.eye(m, dtype=e.dtype) - 2.0 * jnp.outer(v, v) / jnp.dot(v, v)
-    return h[:, 1:]
 
 
 @functools.partial(jax.jit, static_argnames=("max_iter",))

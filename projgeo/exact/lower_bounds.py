@@ -109,11 +109,22 @@ def _spectral(sigma, delta, k):
     return jnp.sum(jnp.where(jnp.arange(sigma.shape[0]) >= k - 1, lowered, 0.0))
 
 
-def _basis(n: int, dtype):
-    """(n, n−1) orthonormal basis of ``1^⊥``: columns 2…n of the Householder map e₁ ↦ 1/√n."""
-    v = jnp.full((n,), -1.0 / np.sqrt(n), dtype).at[0].add(1.0)
-    h = jnp.eye(n, dtype=dtype) - 2.0 * jnp.outer(v, v) / jnp.dot(v, v)
+def _householder_basis(e):
+    """(m, m−1) orthonormal basis of ``e^⊥`` for the unit vector ``e``.
+
+    Columns 2…m of the Householder reflection that maps ``e₁`` to ``−sign(e₀)·e``; its
+    vector ``v = e₁ + sign(e₀)·e`` never cancels, so the basis is orthonormal to rounding.
+    """
+    m = e.shape[0]
+    sign = jnp.where(e[0] >= 0, 1.0, -1.0).astype(e.dtype)
+    v = (e * sign).at[0].add(1.0)
+    h = jnp.eye(m, dtype=e.dtype) - 2.0 * jnp.outer(v, v) / jnp.dot(v, v)
     return h[:, 1:]
+
+
+def _basis(n: int, dtype):
+    """(n, n−1) orthonormal basis of ``1^⊥`` (:func:`_householder_basis` of ``1/√n``)."""
+    return _householder_basis(jnp.full((n,), 1.0 / np.sqrt(n), dtype))
 
 
 def _ky_fan(a, r):
