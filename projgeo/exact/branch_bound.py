@@ -41,7 +41,7 @@ from jaxtyping import Array, Float, Int
 
 from projgeo import _checks, tolerance
 from projgeo.exact.enumeration import _projector
-from projgeo.exact.lower_bounds import _fantope, _householder_basis, _ky_fan
+from projgeo.exact.lower_bounds import admm_dual_bound
 from projgeo.kmeans.lloyd import fold
 from projgeo.projectors import FoldProjector
 
@@ -81,44 +81,8 @@ def _node_bound(g, e, fixed, k, stop_at, *, max_iter: int):
     bound reaches ``stop_at`` (the node is pruned), the residuals fall below 1e-7, or after
     ``max_iter`` steps. Returns ``(bound, Z̃, iterations)``.
     """
-    m = g.shape[0]
-    basis = _householder_basis(e)
-    ee = jnp.outer(e, e)
-
-    def project(mat):
-        t = basis.T @ mat @ basis
-        return ee + basis @ _fantope(0.5 * (t + t.T), k - 1) @ basis.T
-
-    def bound(u, rho):
-        nmul = rho * jnp.where(fixed, -u, jnp.maximum(-u, 0.0))
-        a = basis.T @ (g + nmul) @ basis
-        lb = jnp.trace(g) - e @ (g + nmul) @ e - _ky_fan(0.5 * (a + a.T), k - 1)
-        scale = jnp.trace(g) + jnp.sqrt(jnp.sum((g + nmul) ** 2))
-        return lb - tolerance.FACTOR * tolerance.eps(g.dtype) * m * scale
-
-    def cond(state):
-        it, _, _, _, best, _, res = state
-        return (it < max_iter) & (best < stop_at) & (res > 1e-7)
-
-    def body(state):
-        it, y, u, rho, best, _, _ = state
-        z = project(y - u + g / rho)
-        y_new = jnp.where(fixed, 0.0, jnp.maximum(z + u, 0.0))
-        u = u + z - y_new
-        primal = jnp.sqrt(jnp.sum((z - y_new) ** 2) / m)
-        dual = rho * jnp.sqrt(jnp.sum((y_new - y) ** 2) / m)
-        res = jnp.maximum(primal, dual)
-        last = (it % 5 == 4) | (it + 1 >= max_iter) | (res <= 1e-7)
-        lb = jax.lax.cond(last, lambda: bound(u, rho), lambda: -jnp.inf * jnp.ones((), g.dtype))
-        factor = jnp.where(primal > 10 * dual, 2.0, jnp.where(dual > 10 * primal, 0.5, 1.0))
-        factor = factor.astype(g.dtype)
-        return it + 1, y_new, u / factor, rho * factor, jnp.maximum(best, lb), z, res
-
-    y0 = project(jnp.zeros((m, m), g.dtype))
-    inf = jnp.asarray(jnp.inf, g.dtype)
-    state = (jnp.zeros((), jnp.int32), y0, jnp.zeros_like(g), jnp.asarray(1.0 / m, g.dtype),
-             -inf, y0, inf)
-    it, _, _, _, best, z, _ = jax.lax.while_loop(cond, body, state)
+    best, z, it, _ = admm_dual_bound(g, e, fixed, k, gerr=0.0, stop_at=stop_at, tol=1e-7,
+                                     max_iter=max_iter, every=5)
     return best, z, it
 
 

@@ -122,11 +122,6 @@ def _householder_basis(e):
     return h[:, 1:]
 
 
-def _basis(n: int, dtype):
-    """(n, n−1) orthonormal basis of ``1^⊥`` (:func:`_householder_basis` of ``1/√n``)."""
-    return _householder_basis(jnp.full((n,), 1.0 / np.sqrt(n), dtype))
-
-
 def _ky_fan(a, r):
     """Sum of the ``r`` (traced) largest eigenvalues of the symmetric ``a``."""
     lam = _linalg.eigvalsh(a)[::-1]
@@ -151,14 +146,64 @@ def _fantope(m, r, bisections: int = 60):
     return (q * gamma[None, :]) @ q.T
 
 
-def _dual_bound(g, nmul, basis, k, gerr):
-    """``LB(N)`` for the normalised ``g`` less its allowance (``gerr ≥ ‖G − Ĝ‖`` terms)."""
-    n = g.shape[0]
-    a = basis.T @ (g + nmul) @ basis
-    a = 0.5 * (a + a.T)
-    lb = jnp.trace(g) - jnp.sum(nmul) / n - _ky_fan(a, k - 1)
-    scale = jnp.trace(g) + jnp.sum(nmul) / n + jnp.sqrt(jnp.sum((g + nmul) ** 2))
-    return lb - tolerance.FACTOR * tolerance.eps(g.dtype) * n * scale - gerr
+def admm_dual_bound(g, e, fixed, k, *, gerr, stop_at, tol, max_iter: int, every: int):
+    """Best certified Peng–Wei dual bound ``LB(N)`` by ADMM on ``{Z ≥ 0, Z e = e, …}``.
+
+    The one ADMM loop of the SDP bounds: the root bound of :func:`fold_lower_bound` (``e =
+    1/√n``, nothing ``fixed``) and every node of :func:`projgeo.exact_fold_bnb` (``e`` the
+    normalised group sizes, ``fixed`` the cannot-linked entries, forced to 0). ``g`` is the
+    Gram matrix normalised to ``tr g = 1``; ``Z`` is projected onto ``e eᵀ + V X Vᵀ`` with
+    ``V`` an orthonormal basis of ``e^⊥`` and ``X`` in the Fantope of rank ``k − 1``.
+
+    Every ``every`` steps (and the last) the current multiplier ``N = ρ·max(−U, 0)`` (free
+    sign on ``fixed`` entries) is certified: ``LB(N) = tr g − eᵀ(g + N)e − KyFan_{k−1}(Vᵀ(g +
+    N)V)`` is a lower bound for any such ``N`` (weak duality), less its rounding allowance and
+    ``gerr``. Residual balancing as in Boyd et al. (2011, §3.4.1). Stops at ``max_iter``
+    steps, once the residual is ≤ ``tol``, or once the bound reaches ``stop_at``.
+
+    Returns ``(bound, Z̃, iterations, residual)``.
+    """
+    m = g.shape[0]
+    basis = _householder_basis(e)
+    ee = jnp.outer(e, e)
+    dtype = g.dtype
+
+    def project(mat):
+        t = basis.T @ mat @ basis
+        return ee + basis @ _fantope(0.5 * (t + t.T), k - 1) @ basis.T
+
+    def certify(u, rho):
+        nmul = rho * jnp.where(fixed, -u, jnp.maximum(-u, 0.0))
+        gn = g + nmul
+        a = basis.T @ gn @ basis
+        lb = jnp.trace(g) - e @ gn @ e - _ky_fan(0.5 * (a + a.T), k - 1)
+        scale = jnp.trace(g) + jnp.abs(e @ gn @ e) + jnp.sqrt(jnp.sum(gn**2))
+        return lb - tolerance.FACTOR * tolerance.eps(dtype) * m * scale - gerr
+
+    def cond(state):
+        it, _, _, _, best, _, res = state
+        return (it < max_iter) & (best < stop_at) & ((it == 0) | (res > tol))
+
+    def body(state):
+        it, y, u, rho, best, _, _ = state
+        z = project(y - u + g / rho)
+        y_new = jnp.where(fixed, 0.0, jnp.maximum(z + u, 0.0))
+        u = u + z - y_new
+        primal = jnp.sqrt(jnp.sum((z - y_new) ** 2) / m)
+        dual = rho * jnp.sqrt(jnp.sum((y_new - y) ** 2) / m)
+        res = jnp.maximum(primal, dual)
+        check = (it % every == every - 1) | (it + 1 >= max_iter) | (res <= tol)
+        lb = jax.lax.cond(check, lambda: certify(u, rho), lambda: -jnp.inf * jnp.ones((), dtype))
+        factor = jnp.where(primal > 10.0 * dual, 2.0, jnp.where(dual > 10.0 * primal, 0.5, 1.0))
+        factor = factor.astype(dtype)
+        return it + 1, y_new, u / factor, rho * factor, jnp.maximum(best, lb), z, res
+
+    y0 = project(jnp.zeros((m, m), dtype))
+    inf = jnp.asarray(jnp.inf, dtype)
+    state = (jnp.zeros((), jnp.int32), y0, jnp.zeros_like(g), jnp.asarray(1.0 / m, dtype),
+             -inf, y0, inf)
+    it, _, _, _, best, z, res = jax.lax.while_loop(cond, body, state)
+    return best, z, it, res
 
 
 @functools.partial(jax.jit, static_argnames=("method", "max_iter"))
@@ -178,39 +223,9 @@ def _lower_bound(w, k, tol, *, method: str, max_iter: int) -> FoldLowerBound:
     g = g / jnp.where(tr > 0, tr, 1.0)  # tr g = 1: step size independent of scale
     # |tr G − tr Ĝ| ≤ rank·‖G − Ĝ‖₂ and |KyFan_{k−1} change| ≤ (k − 1)·‖G − Ĝ‖₂.
     gerr = (min(n, d) + k - 1) * (2 * sigma[0] * delta + delta**2) / jnp.where(tr > 0, tr, 1.0)
-    basis = _basis(n, w.dtype)
-    ones = jnp.full((n, n), 1.0 / n, w.dtype)
-
-    def project(m):  # onto {Z = 11ᵀ/n + V X Vᵀ, X in the Fantope of rank k − 1}
-        t = basis.T @ m @ basis
-        x = _fantope(0.5 * (t + t.T), k - 1)
-        return ones + basis @ x @ basis.T
-
-    def cond(state):
-        it, _, _, _, _, res = state
-        return (it < max_iter) & ((it == 0) | (res > tol))
-
-    def body(state):
-        it, y, u, rho, best, _ = state
-        z = project(y - u + g / rho)
-        y_new = jnp.maximum(z + u, 0.0)
-        u = u + z - y_new
-        primal = jnp.sqrt(jnp.sum((z - y_new) ** 2) / n)
-        dual = rho * jnp.sqrt(jnp.sum((y_new - y) ** 2) / n)
-        res = jnp.maximum(primal, dual)
-        # Every 10 steps (and the last): certify the current multiplier N = ρ·max(−U, 0).
-        check = (it % 10 == 9) | (it + 1 >= max_iter) | (res <= tol)
-        lb = jax.lax.cond(check, lambda: _dual_bound(g, rho * jnp.maximum(-u, 0.0), basis, k, gerr),
-                          lambda: -jnp.inf * jnp.ones((), w.dtype))
-        # Residual balancing (Boyd et al. 2011, §3.4.1); U is rescaled with ρ.
-        up, down = primal > 10.0 * dual, dual > 10.0 * primal
-        factor = jnp.where(up, 2.0, jnp.where(down, 0.5, 1.0)).astype(w.dtype)
-        return it + 1, y_new, u / factor, rho * factor, jnp.maximum(best, lb), res
-
-    y0 = project(jnp.zeros((n, n), w.dtype))
-    state = (zero_i, y0, jnp.zeros_like(g), jnp.asarray(1.0 / n, w.dtype),
-             -jnp.inf * jnp.ones((), w.dtype), jnp.asarray(jnp.inf, w.dtype))
-    it, _, _, _, best, res = jax.lax.while_loop(cond, body, state)
+    e = jnp.full((n,), 1.0 / np.sqrt(n), w.dtype)
+    best, _, it, res = admm_dual_bound(g, e, jnp.zeros((n, n), bool), k, gerr=gerr,
+                                       stop_at=jnp.inf, tol=tol, max_iter=max_iter, every=10)
     sdp = jnp.maximum(best, 0.0) * tr * unit
     spectral = spectral * unit
     return FoldLowerBound(jnp.maximum(sdp, spectral), spectral, sdp, it, res)
