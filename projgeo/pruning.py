@@ -16,13 +16,15 @@ from jaxtyping import Array, Float
 from projgeo import _checks, _scale
 from projgeo.projectors import PruneProjector
 
-NORMS = ("l2", "l1")
+#: Pruning scores: ``"l2"`` (``||w_i||_2``, optimal for the Frobenius error) or ``"l1"``.
+#: (``norm=`` elsewhere in projgeo means a matrix norm, ``"spectral"``/``"frobenius"``.)
+SCORES = ("l2", "l1")
 
 
-def _check_norm(norm: str) -> str:
-    if norm not in NORMS:
-        raise ValueError(f"norm must be one of {NORMS}; got {norm!r}.")
-    return norm
+def _check_score(score: str) -> str:
+    if score not in SCORES:
+        raise ValueError(f"score must be one of {SCORES}; got {score!r}.")
+    return score
 
 
 def keep_count(n: int, ratio: float) -> int:
@@ -38,40 +40,40 @@ def keep_count(n: int, ratio: float) -> int:
     return max(1, min(n, round((1.0 - ratio) * n)))
 
 
-def row_scores(w: Float[Array, "n d"], *, norm: str = "l2") -> Float[Array, " n"]:
+def row_scores(w: Float[Array, "n d"], *, score: str = "l2") -> Float[Array, " n"]:
     """Per-row pruning score: ``||w_i||_2²`` (``"l2"``, same order as the norm) or ``||w_i||_1``.
 
     Computed on a rescaled copy (:mod:`projgeo._scale`), so a score is correct whenever it is
     representable in the dtype of ``w``; scores below (above) its range are 0 (inf). Ranking
     (:func:`magnitude_prune`) does not go through these values and is exact for any finite rows.
     """
-    _check_norm(norm)
+    _check_score(score)
     w = _checks.check_weights(w)
-    big, f = _scale.row_norm_key(w, norm)
+    big, f = _scale.row_norm_key(w, score)
     return jnp.ldexp(f, jnp.maximum(big, -(2**20))).astype(w.dtype)
 
 
-@functools.partial(jax.jit, static_argnames=("k", "norm"))
-def _top_k_rows(w: Float[Array, "n d"], k: int, norm: str):
+@functools.partial(jax.jit, static_argnames=("k", "score"))
+def _top_k_rows(w: Float[Array, "n d"], k: int, score: str):
     # Sort by (exponent, mantissa) of the score, descending, then by row index ascending:
     # ties go to the earlier row; no squared norm is formed, so none under- or overflows.
-    return jnp.sort(_row_order(w, norm)[:k])
+    return jnp.sort(_row_order(w, score)[:k])
 
 
-def _row_order(w: Float[Array, "n d"], norm: str = "l2"):
+def _row_order(w: Float[Array, "n d"], score: str = "l2"):
     """All n rows, largest score first, ties lower index first (unvalidated, jittable).
 
     ``magnitude_prune(w, k).keep == sort(_row_order(w)[:k])`` for every k: jitted callers
     with a traced k (:func:`projgeo.certified_fold`, :func:`projgeo.rank_sweep`) take S*
     from here, so it is exactly the ``S*`` of :func:`magnitude_prune`.
     """
-    big, f = _scale.row_norm_key(w, norm)
+    big, f = _scale.row_norm_key(w, score)
     idx = jnp.arange(w.shape[0], dtype=jnp.int32)
     _, _, order = jax.lax.sort((-big, -f, idx), num_keys=3)
     return order
 
 
-def magnitude_prune(w: Float[Array, "n d"], k: int, *, norm: str = "l2") -> PruneProjector:
+def magnitude_prune(w: Float[Array, "n d"], k: int, *, score: str = "l2") -> PruneProjector:
     """Magnitude pruning ``S*``: keep the k rows of largest score (C2).
 
     Ties are broken deterministically in favour of the lower row index. Rows are ranked by
@@ -82,14 +84,14 @@ def magnitude_prune(w: Float[Array, "n d"], k: int, *, norm: str = "l2") -> Prun
     Args:
       w: (n, d) floating weights, one row per output channel.
       k: number of rows to keep, ``1 ≤ k ≤ n``.
-      norm: ``"l2"`` (default; optimal for the Frobenius error, C2) or ``"l1"``.
+      score: ``"l2"`` (default; optimal for the Frobenius error, C2) or ``"l1"``.
 
     Returns:
       The :class:`PruneProjector` of ``S*``.
 
     Raises:
-      TypeError, ValueError: on bad ``w``, ``k`` or ``norm``.
+      TypeError, ValueError: on bad ``w``, ``k`` or ``score``.
     """
     w = _checks.check_weights(w)
     k = _checks.check_k(k, w.shape[0])
-    return PruneProjector(_top_k_rows(w, k, _check_norm(norm)), w.shape[0])
+    return PruneProjector(_top_k_rows(w, k, _check_score(score)), w.shape[0])

@@ -29,7 +29,7 @@ from projgeo import _checks
 from projgeo.exact import lower_bounds
 from projgeo.kmeans import lloyd as kmeans
 from projgeo.kmeans.certified import certify, prepare
-from projgeo.pruning import _check_norm, _row_order
+from projgeo.pruning import _check_score, _row_order
 
 #: Ranks per scanned chunk (a bucket's last chunk is padded, padding skipped by lax.cond).
 CHUNK = 8
@@ -68,13 +68,13 @@ class RankSweep(NamedTuple):
         return np.where(lb > 0, gap, np.where(fold > 0, np.inf, 0.0))
 
 
-@functools.partial(jax.jit, static_argnames=("cap", "norm"))
-def _sweep_chunk(w, js, certify_k, valid, opts, key, *, cap, norm):
+@functools.partial(jax.jit, static_argnames=("cap", "score"))
+def _sweep_chunk(w, js, certify_k, valid, opts, key, *, cap, score):
     """Scan over CHUNK cluster counts j of one capacity: the default fold at j and, where
     ``certify_k``, the certified fold of rank k = j−1 (one solver in the program); the
     padding of a last chunk (``~valid``) is skipped."""
     p = prepare(w)
-    order = _row_order(w, norm)
+    order = _row_order(w, score)
     zero = jnp.zeros((), w.dtype)
 
     def step(_, x):
@@ -95,7 +95,7 @@ def rank_sweep(
     ks=None,
     *,
     key: jax.Array,
-    norm: str = "l2",
+    score: str = "l2",
     relative: bool = False,
     max_iter: int = 300,
     refine_iter: int = 1000,
@@ -108,7 +108,7 @@ def rank_sweep(
       ks: ranks, integers in ``[1, n−1]`` (any order, repeats allowed); default all
         ``1…n−1``.
       key: ``jax.random`` key of the default folds' seeding (the same for every k).
-      norm: pruning score, ``"l2"`` or ``"l1"``.
+      score: pruning score, ``"l2"`` or ``"l1"``.
       relative: divide every error (and the bound) by ``||W||_F²`` (computed on a rescaled
         copy, so finite for any finite ``w``, where the absolute errors may overflow).
       max_iter, refine_iter, split_merge_iter: caps of every fold, as in :func:`projgeo.fold`.
@@ -123,7 +123,7 @@ def rank_sweep(
     n = w.shape[0]
     if n < 2:
         raise ValueError(f"rank_sweep needs n ≥ 2 rows (ranks 1…n−1); got shape {w.shape}.")
-    _check_norm(norm)
+    _check_score(score)
     key = _checks.check_key(key)
     if ks is None:
         ks = list(range(1, n))
@@ -150,7 +150,7 @@ def rank_sweep(
             valid = np.arange(CHUNK) < part.size
             cert = np.isin(js, [k + 1 for k in want]) & valid
             out, total, e = _sweep_chunk(w, js, cert, valid, opts, key, cap=int(cap),
-                                         norm=norm)
+                                         score=score)
             out = np.asarray(jax.device_get(out))
             for i, j in enumerate(part.tolist()):
                 fold_at[j] = out[0, i]

@@ -62,7 +62,7 @@ def _batch(ws, keys, masks, k):
         energy = jnp.sum(w * w, axis=1)
         star = magnitude_prune(w, k)
         prunes = {"magnitude": star, "random": PruneProjector(_instances.random_keep(k1, n, k), n),
-                  "l1": magnitude_prune(w, k, norm="l1")}
+                  "l1": magnitude_prune(w, k, score="l1")}
         folds = {"random": FoldProjector(_instances.random_partition(k2, n, k), k)}
         if k < n:
             folds["pi_S*"] = pruning_partition(star)

@@ -3,7 +3,7 @@
 For every compressible layer (see :mod:`projgeo.io.checkpoint`) and compression ratio,
 ``k = max(1, round((1 − ratio)·n))`` rows are kept and, relative to ``||W||_F²``:
 
-* ``prune``: magnitude pruning at k (``--norm`` picks the score; the error is Frobenius);
+* ``prune``: magnitude pruning at k (``--score`` picks the score; the error is Frobenius);
 * ``c3_fold``: the pruning-induced partition ``π_{S*}`` at k+1 (C3);
 * ``certified``: the certified fold at k+1 (:func:`projgeo.certified_fold`: the better of
   the default fold and the warm start from ``π_{S*}``, never above ``prune``; C4);
@@ -75,7 +75,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="compression ratios 1 - k/n (default 0.1,0.25,0.5,0.75,0.9), or 'all' "
                         "for every k = 1..n-1 of every layer")
     p.add_argument("--layers", type=_regex, default=None, help="only layers matching REGEX")
-    p.add_argument("--norm", choices=("l2", "l1"), default="l2", help="pruning score")
+    p.add_argument("--score", choices=("l2", "l1"), default="l2", help="pruning score")
     p.add_argument("--seed", type=_args.seed, default=0, help="seed of the default folding")
     p.add_argument("--lower-bound", choices=("spectral", "sdp"), default="spectral",
                    help="bound behind the gap column: spectral (one SVD per layer) or sdp "
@@ -129,7 +129,7 @@ def _curve_ks(n: int) -> list[int]:
     return sorted({int(k) for k in ks if 1 <= k < n})
 
 
-def check_layer(w: np.ndarray, ratios, *, norm: str, key, curve: bool = False,
+def check_layer(w: np.ndarray, ratios, *, score: str, key, curve: bool = False,
                 lower_bound: str = "spectral"):
     """All numbers of one layer (see the module docstring), from one :func:`projgeo.rank_sweep`.
 
@@ -145,7 +145,7 @@ def check_layer(w: np.ndarray, ratios, *, norm: str, key, curve: bool = False,
     tol = tolerance.tolerance(w.dtype, scale=1.0, terms=w.size)
     at = {}
     if ks:
-        s = pg.rank_sweep(w, ks, key=key, norm=norm, relative=True)
+        s = pg.rank_sweep(w, ks, key=key, score=score, relative=True)
         at = {int(k): tuple(float(x[i]) for x in s[1:]) for i, k in enumerate(s.k.tolist())}
     out = []
     for ratio, k in pairs:
@@ -233,7 +233,7 @@ def run(args) -> int:
                 layer = layers[li]
                 w = layer_rows(ckpt, layer)
                 running.append((li, layer, w.shape, pool.submit(
-                    check_layer, w, args.ratios, norm=args.norm, lower_bound=args.lower_bound,
+                    check_layer, w, args.ratios, score=args.score, lower_bound=args.lower_bound,
                     key=jax.random.fold_in(key, li), curve=args.figures is not None)))
                 while len(running) >= args.jobs or (running and running[0][3].done()):
                     finish_oldest()
@@ -247,7 +247,7 @@ def run(args) -> int:
           "fold at k beats pruning at k (C5) in: "
           + ", ".join(f"{r}: {v:.0%}" for r, v in summary["equal_rank_win_rate"].items()))
     if args.json is not None:
-        doc = {"checkpoint": str(args.path), "format": ckpt.format, "norm": args.norm,
+        doc = {"checkpoint": str(args.path), "format": ckpt.format, "score": args.score,
                "ratios": args.ratios if args.ratios == "all" else list(args.ratios),
                "seed": args.seed, "summary": summary, "layers": report,
                "skipped": [s._asdict() for s in skipped]}

@@ -61,9 +61,11 @@ def test_k_of_wrong_type(k):
         pg.magnitude_prune(W, k)
 
 
-def test_unknown_norm():
-    with pytest.raises(ValueError, match="norm must be one of"):
-        pg.magnitude_prune(W, 2, norm="l3")
+def test_unknown_pruning_score():
+    with pytest.raises(ValueError, match=r"score must be one of \('l2', 'l1'\)"):
+        pg.magnitude_prune(W, 2, score="l3")
+    with pytest.raises(TypeError, match="norm"):  # norm= is a matrix norm, not a pruning score
+        pg.magnitude_prune(W, 2, norm="l2")
 
 
 @pytest.mark.parametrize(

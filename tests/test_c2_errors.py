@@ -47,14 +47,14 @@ def test_c2_magnitude_pruning_is_optimal_over_all_keep_sets(problem):
 def test_c2_l1_scores_never_beat_l2_in_frobenius_error(problem):
     w, k = problem
     assert_leq(pg.prune_error(w, pg.magnitude_prune(w, k)),
-               pg.prune_error(w, pg.magnitude_prune(w, k, norm="l1")), w=w)
+               pg.prune_error(w, pg.magnitude_prune(w, k, score="l1")), w=w)
 
 
 def test_c2_l1_and_l2_scores_differ_where_they_should():
     # Row 0 has the larger L1 norm (1.2 > 1.0), row 1 the larger L2 norm (1.0 > 0.72).
     w = np.array([[0.6, 0.6], [1.0, 0.0]])
     np.testing.assert_array_equal(pg.magnitude_prune(w, 1).keep, [1])
-    np.testing.assert_array_equal(pg.magnitude_prune(w, 1, norm="l1").keep, [0])
+    np.testing.assert_array_equal(pg.magnitude_prune(w, 1, score="l1").keep, [0])
 
 
 @given(S.problems(), st.data())

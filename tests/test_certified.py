@@ -104,7 +104,7 @@ def test_certified_fold_under_vmap_matches_single_calls():
         assert batched.result.inertia[b] <= batched.prune_error[b]
 
 
-@pytest.mark.parametrize("bad", [dict(norm="l3"), dict(max_iter=0), dict(refine_iter=-1)])
+@pytest.mark.parametrize("bad", [dict(score="l3"), dict(max_iter=0), dict(refine_iter=-1)])
 def test_certified_fold_rejects_bad_options(bad):
     with pytest.raises(ValueError):
         pg.certified_fold(np.ones((4, 2)), 2, **bad)

@@ -149,7 +149,7 @@ def test_checkpoint_error_is_a_value_error(tmp_path):
 
 
 @pytest.mark.parametrize("argv", [["--ratios", "1.5"], ["--ratios", "a"], ["--layers", "("],
-                                  ["--norm", "l3"], ["--seed", str(2**70)], ["--seed", "-1"],
+                                  ["--score", "l3"], ["--seed", str(2**70)], ["--seed", "-1"],
                                   ["--jobs", "0"], ["--jobs", "two"]])
 def test_usage_errors_exit_2(hf_file, argv):
     with pytest.raises(SystemExit) as e:

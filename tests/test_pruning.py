@@ -38,7 +38,7 @@ def test_zeroes_the_right_rows():
 def test_row_scores():
     w = np.array([[3.0, -4.0], [1.0, 1.0]])
     np.testing.assert_allclose(pg.row_scores(w), [25.0, 2.0])
-    np.testing.assert_allclose(pg.row_scores(w, norm="l1"), [7.0, 2.0])
+    np.testing.assert_allclose(pg.row_scores(w, score="l1"), [7.0, 2.0])
 
 
 @given(n=st.integers(1, 5000), ratio=st.floats(0.0, 1.0, exclude_max=True))

@@ -53,8 +53,8 @@ def test_magnitude_prune_is_invariant_under_power_of_two_scaling(problem, shift,
         return  # out of float64's range altogether
     if np.any((w != 0) & (ws == 0)) or np.any(np.abs(ws[ws != 0]) < np.finfo(float).tiny):
         return  # some entry became subnormal: ranks may legitimately change
-    np.testing.assert_array_equal(pg.magnitude_prune(ws, k, norm=norm).keep,
-                                  pg.magnitude_prune(w, k, norm=norm).keep)
+    np.testing.assert_array_equal(pg.magnitude_prune(ws, k, score=norm).keep,
+                                  pg.magnitude_prune(w, k, score=norm).keep)
 
 
 def test_errors_do_not_underflow_when_the_result_is_representable():

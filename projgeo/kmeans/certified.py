@@ -43,7 +43,7 @@ from projgeo import _checks, _scale
 from projgeo.kmeans import lloyd as kmeans
 from projgeo.kmeans.lloyd import KMeansResult
 from projgeo.projectors import FoldProjector, PruneProjector
-from projgeo.pruning import _check_norm, _row_order
+from projgeo.pruning import _check_score, _row_order
 
 K_EQUALS_N = (
     "certified_fold needs k < n: it folds into k+1 ≤ n clusters, starting from the partition "
@@ -201,10 +201,10 @@ def _two_routes(ws, k1, cap, opts, key, c3_labels, prune, start):
     return (*d, *wm)
 
 
-@functools.partial(jax.jit, static_argnames=("cap", "norm"))
-def _certified_kernel(w, k, opts, key, *, cap, norm):
+@functools.partial(jax.jit, static_argnames=("cap", "score"))
+def _certified_kernel(w, k, opts, key, *, cap, score):
     p = prepare(w)
-    c = certify(p, _row_order(w, norm), k, cap, opts, key)
+    c = certify(p, _row_order(w, score), k, cap, opts, key)
     up = functools.partial(kmeans.times_pow2, e=2 * p.e)
     res = KMeansResult(c.labels, kmeans.times_pow2(c.mu, p.e) + p.shift[None, :], up(c.inertia),
                        c.iterations, c.converged)
@@ -217,7 +217,7 @@ def certified_fold(
     k: int,
     *,
     key: jax.Array | None = None,
-    norm: str = "l2",
+    score: str = "l2",
     max_iter: int = 300,
     refine_iter: int = 1000,
     split_merge_iter: int = 16,
@@ -235,7 +235,7 @@ def certified_fold(
       k: pruning rank, ``1 ≤ k < n``; the fold has ``k + 1`` clusters.
       key: ``jax.random`` key of the default route's seeding (default ``key(0)``; the
         bisecting seeding only uses it when ``d > SKETCH_DIM``).
-      norm: pruning score, ``"l2"`` (default, ``S*`` optimal) or ``"l1"``.
+      score: pruning score, ``"l2"`` (default, ``S*`` optimal) or ``"l1"``.
       max_iter, refine_iter, split_merge_iter: caps as in :func:`projgeo.fold`. The
         certificate holds for any caps, including ``max_iter = 1, refine_iter = 0``.
 
@@ -251,14 +251,14 @@ def certified_fold(
     k = _checks.check_k(k, n)
     if k >= n:
         raise ValueError(K_EQUALS_N.format(k=k, n=n))
-    _check_norm(norm)
+    _check_score(score)
     max_iter = _checks.check_count(max_iter, "max_iter")
     refine_iter = kmeans._check_count(refine_iter, "refine_iter")
     split_merge_iter = kmeans._check_count(split_merge_iter, "split_merge_iter")
     key = jax.random.key(0) if key is None else _checks.check_key(key)
     opts = kmeans.options(max_iter, refine_iter, split_merge_iter, 0.0, w.dtype)
     res, keep, prune, start, refined, route = _certified_kernel(
-        w, np.int32(k), opts, key, cap=kmeans.capacity(n, k + 1), norm=norm)
+        w, np.int32(k), opts, key, cap=kmeans.capacity(n, k + 1), score=score)
     res = kmeans.trim(res, k + 1)
     if _checks.is_concrete(keep):
         keep = jax.device_put(np.asarray(keep)[:k])
