@@ -172,13 +172,13 @@ def hartigan(w, sq_w, st: State, k, max_iter: ArrayLike, cols: int):
     return jax.lax.while_loop(cond, body, (st, jnp.int32(0), jnp.bool_(False)))
 
 
-def split_merge_proposal(w, st: State, k=None, sketch=None):
+def split_merge_proposal(w, st: State, k=None):
     """Labels after the profitable merge/split pairs of one round, and how many."""
     labels, mu, cap = st.labels, st.mu, st.sizes.shape[0]
     k = cap if k is None else k
     idx = jnp.arange(cap, dtype=jnp.int32)
     cf = st.sizes.astype(w.dtype)
-    side, gain = split_proposals(w, labels, cap, sketch=sketch)
+    side, gain = split_proposals(w, labels, cap)
     sq = jnp.sum(mu * mu, axis=1)
     d2 = jnp.maximum(sq[:, None] - 2.0 * (mu @ mu.T) + sq[None, :], 0.0)
     cost = cf[:, None] * cf[None, :] / jnp.maximum(cf[:, None] + cf[None, :], 1.0) * d2
@@ -208,12 +208,8 @@ def split_merge_proposal(w, st: State, k=None, sketch=None):
     return jnp.where((t >= 0) & side, t, new).astype(jnp.int32), jnp.sum(ok)
 
 
-def split_merge(w, sq_w, st: State, k, rounds: ArrayLike, refine_iter: ArrayLike, cols: int,
-                sketch=None):
-    """Rounds of split–merge, each followed by Hartigan, while the inertia strictly drops.
-
-    ``sketch``: the rows projected to fewer directions, where splits are searched.
-    """
+def split_merge(w, sq_w, st: State, k, rounds: ArrayLike, refine_iter: ArrayLike, cols: int):
+    """Rounds of split–merge, each followed by Hartigan, while the inertia strictly drops."""
 
     def cond(c):
         _, r, done, _ = c
@@ -221,7 +217,7 @@ def split_merge(w, sq_w, st: State, k, rounds: ArrayLike, refine_iter: ArrayLike
 
     def body(c):
         st, r, _, it = c
-        new, accepted = split_merge_proposal(w, st, k, sketch)
+        new, accepted = split_merge_proposal(w, st, k)
         cand, ok = _advance(w, sq_w, st, fill_empty(w, new, cap, k), k, cols, strict=True)
         cand, it2, _ = hartigan(w, sq_w, cand, k, refine_iter, cols)
         better = ok & (accepted > 0) & (cand.inertia < st.inertia)

@@ -58,22 +58,19 @@ def nearest_centre(w, sq_w, centres, k=None):
 
 
 def split_proposals(w, labels, k: int, power_iter: int = POWER_ITER,
-                    two_means_iter: int = TWO_MEANS_ITER, sketch=None):
+                    two_means_iter: int = TWO_MEANS_ITER):
     """Propose a 2-way split of every cluster at once (deterministic).
 
     The split direction starts from the residual of each cluster's farthest row and is
-    refined by ``power_iter`` power iterations; the split is polished by 2-means. With a
-    ``sketch`` (the rows projected to fewer random directions), the split is found there
-    and only its gain is computed from ``w``.
+    refined by ``power_iter`` power iterations; the split is polished by 2-means.
 
     Returns:
       ``(side, gain)``: ``side`` (n,) bool, the half each row would move to; ``gain`` (k,),
       the inertia the split removes, ``n_a n_b/(n_a+n_b)·||μ_a − μ_b||²``, or −1 where a
       half would be empty.
     """
-    x = w if sketch is None else sketch
-    n = x.shape[0]
-    r = x - means(x, labels, k)[labels]
+    n = w.shape[0]
+    r = w - means(w, labels, k)[labels]
     own = jnp.sum(r * r, axis=1)
     far = own == jax.ops.segment_max(own, labels, num_segments=k)[labels]
     idx = jnp.arange(n, dtype=jnp.int32)
@@ -83,7 +80,7 @@ def split_proposals(w, labels, k: int, power_iter: int = POWER_ITER,
     def power(_, v):
         s = jnp.sum(r * v[labels], axis=1)
         v = jax.ops.segment_sum(s[:, None] * r, labels, num_segments=k)
-        return v / jnp.maximum(jnp.linalg.norm(v, axis=1, keepdims=True), jnp.finfo(x.dtype).tiny)
+        return v / jnp.maximum(jnp.linalg.norm(v, axis=1, keepdims=True), jnp.finfo(w.dtype).tiny)
 
     v = jax.lax.fori_loop(0, power_iter, power, v)
     side = jnp.sum(r * v[labels], axis=1) > 0
