@@ -97,7 +97,7 @@ def capacity(n: int, k: int) -> int:
     return min(n, max(1 << max(k - 1, 0).bit_length(), CAPACITY_FLOOR))
 
 
-def refresh_columns(n: int, k: int) -> int:
+def refresh_columns(k: int) -> int:
     """Distance columns recomputed in place after a step (more changed: full product)."""
     return k if k <= 64 else max(64, k // 8)
 
@@ -188,7 +188,7 @@ def seed(ws, k, cap: int, key, *, seeding="bisect", n_local_trials: int = 2):
 def improve(ws, labels, k, cap: int, opts: Options):
     """Lloyd, Hartigan, split–merge from ``labels``: (final State, iterations, converged)."""
     sq_w = jnp.sum(ws * ws, axis=1)
-    cols = refresh_columns(ws.shape[0], cap)
+    cols = refresh_columns(cap)
     st = refine.make_state(ws, sq_w, fill_empty(ws, labels, cap, k), cap, k)
     st, it1, done1 = refine.lloyd(ws, sq_w, st, k, opts.max_iter, opts.tol, cols)
     st, it2, done2 = refine.hartigan(ws, sq_w, st, k, opts.refine_iter, cols)
