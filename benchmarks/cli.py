@@ -176,7 +176,10 @@ def _targets(records, ceilings, scale, batched, sweep=None) -> list[dict]:
             4e9, r["peak_rss_bytes"] <= 4e9)
     if batched:
         cfg = (f"batch {batched['batch']} of {batched['n']}x{batched['d']}, k={batched['k']}, "
-               f"float64, {batched['steps']} Lloyd/Hartigan iterations from pi_S*")
+               f"float64, {batched['steps']} Lloyd steps from pi_S* (hartigan=False); with "
+               f"Hartigan moves: {batched['with_hartigan']['instances_per_second']:.0f}/s, "
+               f"mean inertia {batched['with_hartigan']['mean_inertia']:.4g} vs "
+               f"{batched['mean_inertia']:.4g}")
         add("batched certified C4 check ≥ 100,000 instances/s", batched["instances_per_second"],
             1e5, batched["instances_per_second"] >= 1e5, cfg,
             why="each iteration is two batched (32x16)·(16x13) products plus O(n·k) masks; on "
@@ -186,8 +189,9 @@ def _targets(records, ceilings, scale, batched, sweep=None) -> list[dict]:
         add("batched certified check not slower than a naive vmapped Lloyd at equal steps "
             "(naive time / certified time, same run)", batched["speed_ratio_to_naive"], 1.0,
             batched["speed_ratio_to_naive"] >= 1.0, cfg,
-            why="the certified path adds the acceptance test, a Hartigan move per iteration "
-                "and the guard (inertia from differences) to the same two products per step")
+            why="the certified path adds the acceptance test and the guard (the inertia "
+                "from differences) to the same two products per step; the ratio is noisy "
+                "on 2 shared cores")
     if sweep:
         from benchmarks import sweep as SW
 

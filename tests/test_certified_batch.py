@@ -33,10 +33,10 @@ def _c3_labels(w, k):
     return labels
 
 
-@given(_batch_problems())
-def test_c4_batched_fold_k_plus_one_never_worse_than_prune_k_bitwise(problem):
+@given(_batch_problems(), st.booleans())
+def test_c4_batched_fold_k_plus_one_never_worse_than_prune_k_bitwise(problem, hartigan):
     ws, k, steps = problem
-    c = pg.certified_fold_batch(ws, k, steps=steps)
+    c = pg.certified_fold_batch(ws, k, steps=steps, hartigan=hartigan)
     inertia, prune = np.asarray(c.result.inertia), np.asarray(c.prune_error)
     assert np.all(inertia <= prune), (inertia, prune)  # bitwise, no tolerance
     labels = np.asarray(c.result.labels)
@@ -101,8 +101,12 @@ def test_more_steps_never_raise_the_inertia_and_converged_means_locally_optimal(
     for b, w in enumerate(ws):
         if conv[b]:
             assert_leq(gain[b], 0.0, w=w, scale=float(_local.centred_energy(ws[b:b + 1])[0]))
-    # Hartigan moves after Lloyd: strictly better than π_{S*} on most of these matrices.
+    # Hartigan moves after Lloyd: strictly better than π_{S*} on most of these matrices, and
+    # never worse than plain Lloyd steps from the same start.
     assert np.mean(e < np.asarray(c.start_error)) > 0.5
+    lloyd = np.asarray(pg.certified_fold_batch(ws, 5, steps=64, hartigan=False).result.inertia)
+    for b, w in enumerate(ws):
+        assert_leq(e[b], lloyd[b], w=w)
 
 
 def test_one_program_per_shape_whatever_the_steps():
@@ -127,6 +131,7 @@ def test_one_program_per_shape_whatever_the_steps():
         (lambda w: pg.certified_fold_batch(w, 2, steps=-1), ValueError, "steps must be"),
         (lambda w: pg.certified_fold_batch(w, 2, steps=True), TypeError, "steps must be"),
         (lambda w: pg.certified_fold_batch(w, 2, norm="l3"), ValueError, "norm"),
+        (lambda w: pg.certified_fold_batch(w, 2, hartigan=1), TypeError, "hartigan must be"),
     ],
 )
 def test_bad_input_names_the_argument(call, error, match):

@@ -9,10 +9,11 @@ where an instance has nothing left to do, so a batch costs its size times one in
 Each matrix starts from ``π_{S*}``, the pruning partition of magnitude pruning at ``k``
 (kept rows alone, the ``n − k`` pruned rows in one cluster; C3), and each iteration is
 
-* a **Lloyd step** (every row to its nearest mean, means recomputed), or, once Lloyd has
-  reached a fixed point, one **Hartigan move**: the row and target ``b`` with the most
-  negative ``Δ = n_b/(n_b+1)·||x−μ_b||² − n_a/(n_a−1)·||x−μ_a||²`` over all rows (the exact
-  change of the inertia when ``x`` moves from ``a`` to ``b``);
+* a **Lloyd step** (every row to its nearest mean, means recomputed), or (unless
+  ``hartigan=False``), once Lloyd has reached a fixed point, one **Hartigan move**: the row
+  and target ``b`` with the most negative
+  ``Δ = n_b/(n_b+1)·||x−μ_b||² − n_a/(n_a−1)·||x−μ_a||²`` over all rows (the exact change of
+  the inertia when ``x`` moves from ``a`` to ``b``);
 * **accepted** only if its inertia (from the step's own distance matrix) is not larger than
   the accepted one and all ``k + 1`` clusters stay non-empty; an instance whose step is
   refused stops there (its remaining iterations are masked no-ops).
@@ -107,7 +108,7 @@ def _one_hot(labels, m: int, dtype):
     return (labels[:, None] == jnp.arange(m, dtype=labels.dtype)[None, :]).astype(dtype)
 
 
-def _refine_one(w, labels0, m: int, steps):
+def _refine_one(w, labels0, m: int, steps, hartigan: bool):
     """``steps`` accepted-or-masked Lloyd/Hartigan iterations on one scaled copy ``w``.
 
     Written per matrix and vmapped: the trip count is the same for every matrix (a
@@ -133,6 +134,9 @@ def _refine_one(w, labels0, m: int, steps):
         it = it + ok.astype(jnp.int32)
         lloyd = jnp.argmin(dist, axis=1).astype(labels0.dtype)
         fixed = jnp.all(lloyd == cur)
+        if not hartigan:
+            live = ok & ~fixed
+            return acc, e_acc, jnp.where(live, lloyd, acc), live, it, jnp.where(ok, fixed, conv)
         # Hartigan: moving x from a to b changes E by n_b/(n_b+1)·d_b − n_a/(n_a−1)·d_a.
         n_own = sizes[cur]
         lose = jnp.where(n_own > 1.0, n_own / jnp.maximum(n_own - 1.0, 1.0) * own, -jnp.inf)
@@ -152,8 +156,8 @@ def _refine_one(w, labels0, m: int, steps):
     return acc, jnp.maximum(it, 0), conv
 
 
-def _refine(ws, labels0, m: int, steps):
-    return jax.vmap(lambda w, lab: _refine_one(w, lab, m, steps))(ws, labels0)
+def _refine(ws, labels0, m: int, steps, hartigan: bool):
+    return jax.vmap(lambda w, lab: _refine_one(w, lab, m, steps, hartigan))(ws, labels0)
 
 
 def _cost_one(w, labels, m: int):
@@ -163,20 +167,31 @@ def _cost_one(w, labels, m: int):
     return jnp.sum(r * r), mu
 
 
+def _start_cost(w, kept, labels, k: int):
+    """``E_fold(π_{S*})`` from differences and its (k+1, d) means, without a product: the
+    kept rows are their own means (cost exactly 0), the pruned rows share one mean."""
+    n = w.shape[0]
+    pruned = (labels == k)[:, None]
+    mu_p = jnp.sum(jnp.where(pruned, w, 0.0), axis=0) / w.dtype.type(n - k)
+    r = jnp.where(pruned, w - mu_p[None, :], 0.0)
+    return jnp.sum(r * r), jnp.concatenate([w[kept], mu_p[None, :]])
+
+
 def _cost(ws, labels, m: int):
     """(b,) ``E_fold`` from differences, and the (b, m, d) means."""
     return jax.vmap(lambda w, lab: _cost_one(w, lab, m))(ws, labels)
 
 
-def _chunk(w, steps, k: int, norm: str):
+def _chunk(w, steps, k: int, norm: str, hartigan: bool):
     """The whole certified fold of one chunk of the batch (unscaled outputs as in the API)."""
     m = k + 1
     p, sq = jax.vmap(_start)(w)
     order = _orders(w, p, sq, norm)
     kept, prune, c3_identity, c3_labels = jax.vmap(
         lambda p1, s1, o1: _prune_terms(p1, s1, o1, k))(p, sq, order)
-    start, mu_start = _cost(p.ws, c3_labels, m)
-    labels, it, done = _refine(p.ws, c3_labels, m, steps)
+    start, mu_start = jax.vmap(lambda x, kp, lab: _start_cost(x, kp, lab, k))(p.ws, kept,
+                                                                               c3_labels)
+    labels, it, done = _refine(p.ws, c3_labels, m, steps, hartigan)
     refined, mu = _cost(p.ws, labels, m)
     use = (refined <= start) & (refined <= prune)
     start_ok = start <= prune
@@ -201,15 +216,16 @@ def _chunk(w, steps, k: int, norm: str):
 CHUNK = 2048
 
 
-@functools.partial(jax.jit, static_argnames=("k", "norm", "chunk"))
-def _batch_kernel(w, steps, *, k: int, norm: str, chunk: int = CHUNK):
+@functools.partial(jax.jit, static_argnames=("k", "norm", "hartigan", "chunk"))
+def _batch_kernel(w, steps, *, k: int, norm: str, hartigan: bool = True, chunk: int = CHUNK):
     b = w.shape[0]
     c = min(b, chunk)
     groups = -(-b // c)
     pad = groups * c - b
     if pad:
         w = jnp.concatenate([w, jnp.broadcast_to(w[:1], (pad, *w.shape[1:]))])
-    out = jax.lax.map(lambda x: _chunk(x, steps, k, norm), w.reshape(groups, c, *w.shape[1:]))
+    out = jax.lax.map(lambda x: _chunk(x, steps, k, norm, hartigan),
+                      w.reshape(groups, c, *w.shape[1:]))
     return jax.tree.map(lambda x: x.reshape(groups * c, *x.shape[2:])[:b], out)
 
 
@@ -218,6 +234,7 @@ def certified_fold_batch(
     k: int,
     *,
     steps: int = STEPS,
+    hartigan: bool = True,
     norm: str = "l2",
 ) -> CertifiedFold:
     """Certified folds at ``k + 1`` of a batch of matrices, fixed trip counts (C4(ii)).
@@ -235,13 +252,16 @@ def certified_fold_batch(
       ws: (b, n, d) floating weights, ``n ≥ 2``, finite.
       k: pruning rank, ``1 ≤ k < n``; the folds have ``k + 1`` clusters.
       steps: Lloyd/Hartigan iterations per matrix, ``≥ 0`` (0 returns ``π_{S*}``).
+      hartigan: after Lloyd's fixed point, one best single-row move per iteration (default);
+        False: plain Lloyd steps only (about 25 % cheaper per iteration, higher inertia).
       norm: pruning score, ``"l2"`` (default) or ``"l1"``.
 
     Returns:
       A :class:`projgeo.CertifiedFold` whose fields carry a leading batch axis ``b``:
       ``result.labels`` (b, n), ``result.centroids`` (b, k+1, d), ``prune.keep`` (b, k)
       and (b,) errors; ``route`` is 1 (refined) or 2 (``π_{S*}`` kept); ``result.converged``
-      says the refined partition is a Lloyd fixed point with no improving single-row move;
+      says the refined partition is a Lloyd fixed point with no improving single-row move
+      (with ``hartigan=False``: a Lloyd fixed point);
       ``result.iterations`` counts accepted iterations.
 
     Raises:
@@ -262,8 +282,10 @@ def certified_fold_batch(
     if k >= n:
         raise ValueError(K_EQUALS_N.format(k=k, n=n))
     steps = _checks.check_count(steps, "steps", minimum=0)
+    if not isinstance(hartigan, bool):
+        raise TypeError(f"hartigan must be a bool; got {hartigan!r}.")
     _check_norm(norm)
     res, kept, prune, start, refined, route = _batch_kernel(ws, np.int32(steps), k=k,
-                                                            norm=norm)
+                                                            norm=norm, hartigan=hartigan)
     return CertifiedFold(res, PruneProjector(kept, n), prune, start, refined, route,
                          route == 2)
