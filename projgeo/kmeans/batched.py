@@ -71,31 +71,46 @@ def _start(w):
     return p, sq
 
 
-def _prune_terms(p, sq, order, k: int):
+def _prune_terms(p, sq, keep, k: int):
     n, dtype = p.wp.shape[0], p.wp.dtype
-    rank = jnp.zeros(n, jnp.int32).at[order].set(jnp.arange(n, dtype=jnp.int32))
-    keep = rank < k
     prune = jnp.sum(jnp.where(keep, 0.0, sq))
     mu_p = jnp.sum(jnp.where(keep[:, None], 0.0, p.wp), axis=0) / dtype.type(n - k)
     c3_identity = prune - dtype.type(n - k) * jnp.sum(mu_p * mu_p)
-    kept = jnp.sort(order[:k]).astype(jnp.int32)
-    return kept, prune, c3_identity, pruning_labels(keep)
+    labels = pruning_labels(keep)
+    # The kept rows in index order: row i is the j-th kept one iff labels[i] = j < k.
+    hit = labels[None, :] == jnp.arange(k, dtype=labels.dtype)[:, None]
+    kept = jnp.sum(jnp.where(hit, jnp.arange(n, dtype=jnp.int32)[None, :], 0), axis=1)
+    return kept.astype(jnp.int32), prune, c3_identity, labels
 
 
-def _orders(w, p, sq, norm: str):
-    """All rows by pruning score, ties to the lower index: exactly ``magnitude_prune``'s.
+def _top_k(score, k: int):
+    """(n,) bool: the k largest of ``score``, ties to the lower index, by counting: row i's
+    rank is the number of rows that beat it (n² comparisons; a batched sort of a few
+    dozen keys is far slower on XLA:CPU)."""
+    n = score.shape[0]
+    idx = jnp.arange(n)
+    beats = (score[None, :] > score[:, None]) | ((score[None, :] == score[:, None])
+                                                  & (idx[None, :] < idx[:, None]))
+    return jnp.sum(beats, axis=1) < k
+
+
+def _keep(w, p, sq, norm: str, k: int):
+    """(b, n) bool ``1_{S*}``: exactly ``magnitude_prune``'s k rows (ties to the lower index).
 
     On the scaled copy ``w·2^−e`` the squared norms are ``4^−e`` times those of ``w``, rounding
-    included, unless a square is subnormal; then (and for ``"l1"``) the batch takes
+    included, unless a square is subnormal; then (and for ``"l1"``) the batch ranks by
     :func:`projgeo.pruning._row_order`, which scales every row by its own power of two.
     """
+    n = w.shape[1]
     tiny = jnp.finfo(p.wp.dtype).tiny
 
     def fast(_):
-        return jax.vmap(lambda s: jnp.argsort(-s, stable=True).astype(jnp.int32))(sq)
+        return jax.vmap(lambda s: _top_k(s, k))(sq)
 
     def exact(_):
-        return jax.vmap(lambda x: _row_order(x, norm))(w).astype(jnp.int32)
+        order = jax.vmap(lambda x: _row_order(x, norm))(w)
+        first = order[:, None, :k] == jnp.arange(n, dtype=order.dtype)[None, :, None]
+        return jnp.any(first, axis=2)
 
     if norm != "l2":
         return exact(None)
@@ -186,9 +201,9 @@ def _chunk(w, steps, k: int, norm: str, hartigan: bool):
     """The whole certified fold of one chunk of the batch (unscaled outputs as in the API)."""
     m = k + 1
     p, sq = jax.vmap(_start)(w)
-    order = _orders(w, p, sq, norm)
+    keep = _keep(w, p, sq, norm, k)
     kept, prune, c3_identity, c3_labels = jax.vmap(
-        lambda p1, s1, o1: _prune_terms(p1, s1, o1, k))(p, sq, order)
+        lambda p1, s1, k1: _prune_terms(p1, s1, k1, k))(p, sq, keep)
     start, mu_start = jax.vmap(lambda x, kp, lab: _start_cost(x, kp, lab, k))(p.ws, kept,
                                                                                c3_labels)
     labels, it, done = _refine(p.ws, c3_labels, m, steps, hartigan)
@@ -211,8 +226,9 @@ def _chunk(w, steps, k: int, norm: str, hartigan: bool):
 
 #: Matrices per chunk: the batch runs as ``lax.map`` over chunks of this many, so that the
 #: (chunk, n, k+1) arrays of a step stay small. Measured on 20,000 matrices 32×16, k = 12,
-#: 10 steps, 2 shared CPU cores (load ≈ 4): chunks of 256 ran at 0.53× the naive vmapped
-#: Lloyd's speed, chunks of 2000 at 0.94×, one chunk of 20,000 at 0.53×.
+#: 10 steps, 2 shared CPU cores (load ≈ 4, an earlier version of the step): chunks of 256
+#: ran at 0.53× the naive vmapped Lloyd's speed, chunks of 2000 at 0.94×, one chunk of
+#: 20,000 at 0.53×. The same-run ratio swings by ±30 % with the load of other processes.
 CHUNK = 2048
 
 
