@@ -13,4 +13,10 @@ then a LLaMA-7B-shaped layer at three sizes (time and peak memory, each in a fre
 process) and the batched certified C4 check. Every inertia is recomputed in float64 from
 the returned labels by one function, so the methods are compared on equal terms.
 Benchmarks measure; they never assert: the JSON says per target whether it was met.
+
+``bash benchmarks/gpu.sh [--dry-run] [OUT.json]`` is one accelerator session in ≤ 8 min:
+it installs the CUDA build of jax, runs the test suite, the quick checker and the quick
+benchmarks (batched check and two case shapes) and writes one JSON with the devices, each
+step's exit status, time and log tail, and both reports. ``--dry-run`` skips the install and
+uses tiny settings, so the script is checked on a CPU.
 """

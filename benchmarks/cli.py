@@ -3,7 +3,8 @@
 JSON layout: ``meta`` (machine, load, versions, what ``--quick`` left out), ``records``
 (one per case and method: seconds, float64 inertia, ratios to projgeo), ``ceilings``
 (matrix-product and Lloyd-step throughput per shape), ``scale`` (LLaMA-7B-shaped folds
-at three sizes, with the growth exponents), ``batched`` (certified C4 check) and
+at three sizes, with the growth exponents), ``batched`` (certified C4 check, with the naive
+vmapped Lloyd of the same steps timed in the same run) and
 ``sweep`` (issue 10: rank-sweep compile counts, certified ÷ fold time, the cold
 BERT-small-shaped checkpoint) and ``targets`` (each target: value, threshold, met).
 """
@@ -174,14 +175,23 @@ def _targets(records, ceilings, scale, batched, sweep=None) -> list[dict]:
         add("... with peak memory ≤ 4 GB (process peak RSS, bytes)", r["peak_rss_bytes"],
             4e9, r["peak_rss_bytes"] <= 4e9)
     if batched:
+        cfg = (f"batch {batched['batch']} of {batched['n']}x{batched['d']}, k={batched['k']}, "
+               f"float64, {batched['steps']} Lloyd steps from pi_S* (hartigan=False); with "
+               f"Hartigan moves: {batched['with_hartigan']['instances_per_second']:.0f}/s, "
+               f"mean inertia {batched['with_hartigan']['mean_inertia']:.4g} vs "
+               f"{batched['mean_inertia']:.4g}")
         add("batched certified C4 check ≥ 100,000 instances/s", batched["instances_per_second"],
-            1e5, batched["instances_per_second"] >= 1e5,
-            f"batch {batched['batch']} of {batched['n']}x{batched['d']}, k={batched['k']}, "
-            f"fold options {batched['options'] or 'defaults'}",
-            why=f"under vmap every instance waits for the slowest: the certified fold runs up "
-                f"to {batched['max_iterations']} Lloyd/Hartigan steps (mean "
-                f"{batched['mean_iterations']:.1f}), each a dozen small batched XLA:CPU ops; "
-                f"see batched_one_lloyd_step for the floor of one step")
+            1e5, batched["instances_per_second"] >= 1e5, cfg,
+            why="each iteration is two batched (32x16)·(16x13) products plus O(n·k) masks; on "
+                "XLA:CPU a batched product of such tiny matrices runs at a few GFLOP/s, and "
+                "the 2 cores are shared (see naive_lloyd_instances_per_second: the same "
+                "number of plain Lloyd steps, uncertified, is not faster)")
+        add("batched certified check not slower than a naive vmapped Lloyd at equal steps "
+            "(naive time / certified time, same run)", batched["speed_ratio_to_naive"], 1.0,
+            batched["speed_ratio_to_naive"] >= 1.0, cfg,
+            why="the certified path adds the acceptance test and the guard (the inertia "
+                "from differences) to the same two products per step; the ratio is noisy "
+                "on 2 shared cores")
     if sweep:
         from benchmarks import sweep as SW
 
@@ -208,7 +218,7 @@ def main(argv: list[str] | None = None) -> int:
     config.setup(x64=True)  # the C4 check is float64; folds stay float32
     log = lambda s: print(s, flush=True)  # noqa: E731
     t_start = time.perf_counter()
-    records, ceilings, scale, batched, lean = [], [], None, None, None
+    records, ceilings, scale, batched = [], [], None, None
     if "cases" in parts:
         for case in todo:
             rec, ceil = run_case(case, args.seed, log, C.skip_methods(case, args.quick))
@@ -220,13 +230,10 @@ def main(argv: list[str] | None = None) -> int:
         from benchmarks import batched as B
 
         batched = B.run(args.batched_size, C.BATCHED["n"], C.BATCHED["d"], C.BATCHED["k"],
-                        seed=args.seed)
+                        steps=C.BATCHED["steps"], seed=args.seed)
         log(f"  batched C4: {batched['instances_per_second']:.0f} instances/s "
-            f"({batched['certified']} certified, {batched['violations']} violations, "
-            f"≤ {batched['max_iterations']} fold iterations)")
-        lean = B.run(args.batched_size, C.BATCHED["n"], C.BATCHED["d"], C.BATCHED["k"],
-                     seed=args.seed, **C.BATCHED_LEAN)
-        log(f"  batched C4, one Lloyd step: {lean['instances_per_second']:.0f} instances/s")
+            f"({batched['certified']} certified, {batched['violations']} violations); naive "
+            f"vmapped Lloyd, same steps: {batched['naive_lloyd_instances_per_second']:.0f}/s")
     sweep = None
     if "sweep" in parts:
         from benchmarks import sweep as SW
@@ -235,7 +242,7 @@ def main(argv: list[str] | None = None) -> int:
     targets = _targets(records, ceilings, scale, batched, sweep)
     report = {"meta": _meta(args, time.perf_counter() - t_start), "records": records,
               "ceilings": ceilings, "scale": scale, "batched": batched, "sweep": sweep,
-              "batched_one_lloyd_step": lean, "targets": targets}
+              "targets": targets}
     for t in targets:
         log(f"{'MET   ' if t['met'] else 'MISSED'} {t['target']}: {t['value']:.4g} "
             f"(threshold {t['threshold']:.4g})")

@@ -7,6 +7,7 @@ the same way.
 
 from __future__ import annotations
 
+import functools
 import importlib.util
 import math
 import time
@@ -100,8 +101,14 @@ def ward(w: np.ndarray, k: int, *, seed: int = 0) -> dict:
 def matmul_ceiling(w: np.ndarray, k: int, *, reps: int = 15) -> dict:
     """Throughput of a bare ``jnp`` product ``(n, d) @ (d, k)`` and of one plain Lloyd step.
 
-    Both jitted, best of ``reps`` after a warm-up, on the same matrix and shape: the
-    Lloyd step (means, distance product, argmin) against the machine's ceiling.
+    All jitted, best of ``reps`` after a warm-up, interleaved, on the same matrix and shape:
+    the Lloyd step (means, distance product, argmin) against the machine's ceiling, and the
+    same step with the means as a one-hot product ``Aᵀ W`` instead of
+    :func:`projgeo.kmeans.lloyd_step`'s segment sum (issue 14: whichever is faster per shape).
+    Measured on the three case shapes (float32, 2 shared cores, load ≈ 6, two runs): segment
+    sum 0.79–0.89, 0.62–0.76, 0.83–1.3 of the product; one-hot 0.37–0.38, 0.35–0.47,
+    0.48–0.69; a sorted segment sum 0.61–0.67, 0.60–0.66, 0.92–1.2. So the step keeps the
+    segment sum above ``DENSE_K`` clusters.
     """
     import jax
     import jax.numpy as jnp
@@ -119,15 +126,26 @@ def matmul_ceiling(w: np.ndarray, k: int, *, reps: int = 15) -> dict:
         _, t = _timed(lambda: jax.block_until_ready(fn()))
         return t
 
+    @functools.partial(jax.jit, static_argnames="k")
+    def one_hot_step(w, labels, k):
+        a = (labels[:, None] == jnp.arange(k, dtype=labels.dtype)[None, :]).astype(w.dtype)
+        mu = jax.lax.optimization_barrier((a.T @ w) / jnp.maximum(jnp.sum(a, axis=0), 1)[:, None])
+        scores = jnp.sum(mu * mu, axis=1)[None, :] - 2.0 * (w @ mu.T)
+        return jnp.argmin(scores, axis=1).astype(jnp.int32)
+
     run_mm, run_step = (lambda: mm(wj, c)), (lambda: step(wj, labels, k=k))
-    jax.block_until_ready(run_mm())
-    jax.block_until_ready(run_step())
-    # Interleaved, best of reps: both see the same machine load (other processes).
-    t_mm = t_step = math.inf
+    run_oh = lambda: one_hot_step(wj, labels, k=k)  # noqa: E731
+    for fn in (run_mm, run_step, run_oh):
+        jax.block_until_ready(fn())
+    # Interleaved, best of reps: all see the same machine load (other processes).
+    t_mm = t_step = t_oh = math.inf
     for _ in range(reps):
         t_mm = min(t_mm, once(run_mm))
         t_step = min(t_step, once(run_step))
+        t_oh = min(t_oh, once(run_oh))
     flops = 2.0 * n * d * k
     return {"matmul_seconds": t_mm, "matmul_gflops": flops / t_mm / 1e9,
             "lloyd_step_seconds": t_step, "lloyd_step_gflops": flops / t_step / 1e9,
-            "lloyd_fraction_of_matmul": t_mm / t_step}
+            "lloyd_fraction_of_matmul": t_mm / t_step,
+            "lloyd_fraction_one_hot_means": t_mm / t_oh,
+            "faster_means": "segment_sum" if t_step <= t_oh else "one_hot"}

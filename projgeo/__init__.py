@@ -51,6 +51,7 @@ from projgeo.exact.lower_bounds import FoldLowerBound, fold_lower_bound
 from projgeo.exact.reference import brute_force_fold, fold_1d_path
 from projgeo.families import FAMILIES
 from projgeo.kmeans import KMeansResult, fold
+from projgeo.kmeans.batched import certified_fold_batch
 from projgeo.kmeans.certified import CertifiedFold, certified_fold
 from projgeo.projectors import FoldProjector, PruneProjector, fold_projector, prune_projector
 from projgeo.pruning import keep_count, magnitude_prune, row_scores
@@ -83,6 +84,7 @@ __all__ = [
     "brute_force_fold",
     "c3_gain",
     "certified_fold",
+    "certified_fold_batch",
     "compress",
     "compress_network",
     "exact",

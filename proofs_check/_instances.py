@@ -14,7 +14,15 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from projgeo import certified_fold, exact, families, fold, fold_error
+from projgeo import (
+    FoldProjector,
+    certified_fold,
+    certified_fold_batch,
+    exact,
+    families,
+    fold,
+    fold_error,
+)
 
 #: (n, d, k) shapes of the quick budget; larger budgets add the ``EXTRA`` shapes.
 SHAPES = ((6, 3, 2), (11, 5, 5))
@@ -237,22 +245,45 @@ def _prune_next(w, k: int):
     return jnp.sum(jnp.sort(jnp.sum(w * w, axis=1))[: w.shape[0] - k - 1])
 
 
+#: Up to this many rows the certified folds of a batch run as one
+#: :func:`projgeo.certified_fold_batch` (fixed trip counts: a batch costs its size times one
+#: matrix); the large layers (a few matrices each) keep :func:`projgeo.certified_fold`.
+BATCH_MAX_N = 256
+
+
+def batch_steps(n: int) -> int:
+    """Lloyd/Hartigan iterations of the batched certified fold: enough for Lloyd to settle
+    and about two single-row Hartigan moves per row."""
+    return 2 * n + 16
+
+
+def _certified(ws, k: int):
+    """Certified folds at k+1 of a (B, n, d) batch (C4(ii)) and their recomputed errors."""
+    n = ws.shape[1]
+    if n <= BATCH_MAX_N:
+        c = certified_fold_batch(ws, k, steps=batch_steps(n))
+    else:
+        c = jax.vmap(lambda w: certified_fold(w, k))(ws)
+    recomputed = jax.vmap(lambda w, lab: fold_error(w, FoldProjector(lab, k + 1)))(
+        ws, c.result.labels)
+    return c, recomputed
+
+
 @functools.partial(jax.jit, static_argnames=("k", "default"))
 def _folds(ws, keys, *, k: int, default: bool):
-    def one(w, key):
-        c = certified_fold(w, k)
-        out = {"certified": c.result.inertia, "start": c.start_error, "prune": c.prune_error,
-               "refined": c.refined_error, "fell_back": c.fell_back,
-               "certified_clusters": _nonempty(c.result.labels, k + 1),
-               "certified_recomputed": fold_error(w, c.projector()),
-               "prune_next": _prune_next(w, k), "w_sq": jnp.sum(w * w),
-               "certified_labels": c.result.labels, "certified_converged": c.result.converged}
-        if default:
-            r = fold(w, k + 1, key=key)
-            out |= {"default": r.inertia, "default_clusters": _nonempty(r.labels, k + 1)}
-        return out
-
-    return jax.vmap(one)(ws, keys)
+    c, recomputed = _certified(ws, k)
+    out = {"certified": c.result.inertia, "start": c.start_error, "prune": c.prune_error,
+           "refined": c.refined_error, "fell_back": c.fell_back,
+           "certified_clusters": jax.vmap(lambda lab: _nonempty(lab, k + 1))(c.result.labels),
+           "certified_recomputed": recomputed,
+           "prune_next": jax.vmap(lambda w: _prune_next(w, k))(ws),
+           "w_sq": jnp.sum(ws * ws, axis=(1, 2)),
+           "certified_labels": c.result.labels, "certified_converged": c.result.converged}
+    if default:
+        r = jax.vmap(lambda w, key: fold(w, k + 1, key=key))(ws, keys)
+        out |= {"default": r.inertia,
+                "default_clusters": jax.vmap(lambda lab: _nonempty(lab, k + 1))(r.labels)}
+    return out
 
 
 @shared
@@ -261,6 +292,9 @@ def fold_instances(seed: int, batch: int, n: int, d: int, k: int, default: bool,
     """Certified (and default, bisecting-seeded) folds at k+1 of ``fast_families`` matrices.
 
     Cached per arguments.
+
+    Up to ``BATCH_MAX_N`` rows the certified folds are :func:`projgeo.certified_fold_batch`
+    with ``batch_steps(n)`` iterations; larger layers use :func:`projgeo.certified_fold`.
 
     Returns ``(ws, names, results)``, ``results`` a dict of (B,) numpy arrays:
     ``certified`` (its inertia), ``start`` (``E_fold(π_{S*})``), ``prune``

@@ -76,6 +76,15 @@ def weights(draw, *, shape=None, dtype=np.float64, min_rows: int = 1, scaled: bo
 
 
 @st.composite
+def weight_batches(draw, *, sizes=(1, 4), rows=(3, 8, 12), cols=(2, 5), dtype=np.float64):
+    """A (b, n, d) batch of :func:`weights` of one drawn shape (n ≥ 2), each drawn apart: any
+    family, raw or shifted rows, its own scale."""
+    b = draw(st.sampled_from(sizes))
+    n, d = draw(shapes(rows=rows, cols=cols, min_rows=2))
+    return np.stack([draw(weights(shape=(n, d), dtype=dtype)) for _ in range(b)])
+
+
+@st.composite
 def ranks(draw, n: int, *, max_rank: int | None = None):
     """A rank k with 1 ≤ k ≤ min(n, max_rank)."""
     return draw(st.integers(1, n if max_rank is None else min(n, max_rank)))

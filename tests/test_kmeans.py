@@ -167,3 +167,25 @@ def test_rows_far_from_the_origin_fold_as_well_as_centred_rows(offset):
         on_z = float(_inertia(z, np.asarray(far.labels), 4))
         assert on_z <= float(near.inertia) * (1 + 1e-6)
         np.testing.assert_allclose(float(far.inertia), on_z, rtol=1e-5)
+
+
+def test_effort_presets_set_the_caps_and_explicit_caps_override_them():
+    from projgeo.kmeans.lloyd import EFFORTS, effort_caps
+
+    # The values fold's docstring documents.
+    assert EFFORTS == {"fast": (10, 20, 0), "default": (300, 1000, 16),
+                       "best": (1000, 10000, 64)}
+    assert effort_caps("default") == (300, 1000, 16)
+    assert effort_caps("fast", refine_iter=7) == (EFFORTS["fast"][0], 7, EFFORTS["fast"][2])
+    w = np.asarray(pg.families.sample("clustered", jax.random.key(5), 40, 3))
+    key = jax.random.key(0)
+    fast = pg.fold(w, 6, key=key, effort="fast")
+    same = pg.fold(w, 6, key=key, max_iter=10, refine_iter=20, split_merge_iter=0)
+    assert np.array_equal(np.asarray(fast.labels), np.asarray(same.labels))
+    dflt = pg.fold(w, 6, key=key)
+    assert np.array_equal(np.asarray(pg.fold(w, 6, key=key, effort="default").labels),
+                          np.asarray(dflt.labels))
+    best = pg.fold(w, 6, key=key, effort="best")  # larger caps: not always lower, but valid
+    assert np.unique(np.asarray(best.labels)).size == 6
+    with pytest.raises(ValueError, match="effort must be one of"):
+        pg.fold(w, 6, key=key, effort="max")

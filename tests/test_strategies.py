@@ -92,3 +92,9 @@ def test_network_inputs_are_zero_or_between_1e_3_and_10(x):
 def test_shifted_matrices_sit_far_from_the_origin_relative_to_their_spread(w):
     offset = np.abs(np.mean(w))
     assert offset >= 1e2 - 1 and np.max(np.abs(w - np.mean(w))) <= 2.0 + 1e-6 * offset
+
+
+@given(S.weight_batches(sizes=(2,), rows=(3,), cols=(2,)))
+def test_weight_batches_are_finite_3d_batches_of_the_bucketed_shape(ws):
+    assert ws.shape == (2, 3, 2) and ws.dtype == np.float64
+    assert np.all(np.isfinite(ws))
