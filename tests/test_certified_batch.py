@@ -130,7 +130,7 @@ def test_one_program_per_shape_whatever_the_steps():
         (lambda w: pg.certified_fold_batch(w, 2.5), TypeError, "k must be"),
         (lambda w: pg.certified_fold_batch(w, 2, steps=-1), ValueError, "steps must be"),
         (lambda w: pg.certified_fold_batch(w, 2, steps=True), TypeError, "steps must be"),
-        (lambda w: pg.certified_fold_batch(w, 2, norm="l3"), ValueError, "norm"),
+        (lambda w: pg.certified_fold_batch(w, 2, score="l3"), ValueError, "score"),
         (lambda w: pg.certified_fold_batch(w, 2, hartigan=1), TypeError, "hartigan must be"),
     ],
 )

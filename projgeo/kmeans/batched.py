@@ -47,7 +47,7 @@ from projgeo.kmeans import lloyd as kmeans
 from projgeo.kmeans.certified import K_EQUALS_N, CertifiedFold, Prepared, pruning_labels
 from projgeo.kmeans.lloyd import KMeansResult
 from projgeo.projectors import PruneProjector
-from projgeo.pruning import _check_norm, _row_order
+from projgeo.pruning import _check_score, _row_order
 
 BATCH_FORM = "a 3-D floating-point array of shape (b, n, d) with b, n, d ≥ 1"
 
@@ -94,11 +94,11 @@ def _top_k(score, k: int):
     return jnp.sum(beats, axis=1) < k
 
 
-def _keep(w, p, sq, norm: str, k: int):
+def _keep(w, p, sq, score: str, k: int):
     """(b, n) bool ``1_{S*}``: exactly ``magnitude_prune``'s k rows (ties to the lower index).
 
     On the scaled copy ``w·2^−e`` the squared norms are ``4^−e`` times those of ``w``, rounding
-    included, unless a square is subnormal; then (and for ``"l1"``) the batch ranks by
+    included, unless a square is subnormal; then (and for ``score="l1"``) the batch ranks by
     :func:`projgeo.pruning._row_order`, which scales every row by its own power of two.
     """
     n = w.shape[1]
@@ -108,11 +108,11 @@ def _keep(w, p, sq, norm: str, k: int):
         return jax.vmap(lambda s: _top_k(s, k))(sq)
 
     def exact(_):
-        order = jax.vmap(lambda x: _row_order(x, norm))(w)
+        order = jax.vmap(lambda x: _row_order(x, score))(w)
         first = order[:, None, :k] == jnp.arange(n, dtype=order.dtype)[None, :, None]
         return jnp.any(first, axis=2)
 
-    if norm != "l2":
+    if score != "l2":
         return exact(None)
     a = jnp.abs(p.wp)
     safe = jnp.all((a == 0) | (a * a >= tiny))
@@ -197,11 +197,11 @@ def _cost(ws, labels, m: int):
     return jax.vmap(lambda w, lab: _cost_one(w, lab, m))(ws, labels)
 
 
-def _chunk(w, steps, k: int, norm: str, hartigan: bool):
+def _chunk(w, steps, k: int, score: str, hartigan: bool):
     """The whole certified fold of one chunk of the batch (unscaled outputs as in the API)."""
     m = k + 1
     p, sq = jax.vmap(_start)(w)
-    keep = _keep(w, p, sq, norm, k)
+    keep = _keep(w, p, sq, score, k)
     kept, prune, c3_identity, c3_labels = jax.vmap(
         lambda p1, s1, k1: _prune_terms(p1, s1, k1, k))(p, sq, keep)
     start, mu_start = jax.vmap(lambda x, kp, lab: _start_cost(x, kp, lab, k))(p.ws, kept,
@@ -232,15 +232,15 @@ def _chunk(w, steps, k: int, norm: str, hartigan: bool):
 CHUNK = 2048
 
 
-@functools.partial(jax.jit, static_argnames=("k", "norm", "hartigan", "chunk"))
-def _batch_kernel(w, steps, *, k: int, norm: str, hartigan: bool = True, chunk: int = CHUNK):
+@functools.partial(jax.jit, static_argnames=("k", "score", "hartigan", "chunk"))
+def _batch_kernel(w, steps, *, k: int, score: str, hartigan: bool = True, chunk: int = CHUNK):
     b = w.shape[0]
     c = min(b, chunk)
     groups = -(-b // c)
     pad = groups * c - b
     if pad:
         w = jnp.concatenate([w, jnp.broadcast_to(w[:1], (pad, *w.shape[1:]))])
-    out = jax.lax.map(lambda x: _chunk(x, steps, k, norm, hartigan),
+    out = jax.lax.map(lambda x: _chunk(x, steps, k, score, hartigan),
                       w.reshape(groups, c, *w.shape[1:]))
     return jax.tree.map(lambda x: x.reshape(groups * c, *x.shape[2:])[:b], out)
 
@@ -251,7 +251,7 @@ def certified_fold_batch(
     *,
     steps: int = STEPS,
     hartigan: bool = True,
-    norm: str = "l2",
+    score: str = "l2",
 ) -> CertifiedFold:
     """Certified folds at ``k + 1`` of a batch of matrices, fixed trip counts (C4(ii)).
 
@@ -262,7 +262,7 @@ def certified_fold_batch(
     rank ``k`` (THEORY.md C4(ii)); ``result.inertia`` is ``E_fold(result.labels)`` from
     differences. Weaker per instance than :func:`projgeo.certified_fold` (no default route,
     no split–merge; Hartigan one move per iteration), but every instance costs the same:
-    one compiled program per ``(b, n, d, dtype, k, norm)``; ``steps`` is traced.
+    one compiled program per ``(b, n, d, dtype, k, score)``; ``steps`` is traced.
 
     Args:
       ws: (b, n, d) floating weights, ``n ≥ 2``, finite.
@@ -270,7 +270,7 @@ def certified_fold_batch(
       steps: Lloyd/Hartigan iterations per matrix, ``≥ 0`` (0 returns ``π_{S*}``).
       hartigan: after Lloyd's fixed point, one best single-row move per iteration (default);
         False: plain Lloyd steps only (about 25 % cheaper per iteration, higher inertia).
-      norm: pruning score, ``"l2"`` (default) or ``"l1"``.
+      score: pruning score, ``"l2"`` (default) or ``"l1"``.
 
     Returns:
       A :class:`projgeo.CertifiedFold` whose fields carry a leading batch axis ``b``:
@@ -283,7 +283,7 @@ def certified_fold_batch(
     Raises:
       TypeError: if ``ws`` is not floating point, or ``k``/``steps`` are not integers.
       ValueError: if ``ws`` is not (b, n, d), is empty or not finite; if ``k`` is not in
-        ``[1, n)``; if ``steps < 0``; on an unknown ``norm``.
+        ``[1, n)``; if ``steps < 0``; on an unknown ``score``.
     """
     dtype = _checks._dtype_of(ws, "ws")
     if not _checks.is_float(dtype):
@@ -300,8 +300,8 @@ def certified_fold_batch(
     steps = _checks.check_count(steps, "steps", minimum=0)
     if not isinstance(hartigan, bool):
         raise TypeError(f"hartigan must be a bool; got {hartigan!r}.")
-    _check_norm(norm)
+    _check_score(score)
     res, kept, prune, start, refined, route = _batch_kernel(ws, np.int32(steps), k=k,
-                                                            norm=norm, hartigan=hartigan)
+                                                            score=score, hartigan=hartigan)
     return CertifiedFold(res, PruneProjector(kept, n), prune, start, refined, route,
                          route == 2)
