@@ -43,13 +43,20 @@ def main(argv: list[str] | None = None) -> int:
                    help="quick (≤ 3 min on 2 CPU cores with a cached zoo) or full")
     p.add_argument("--only", type=_parse_only, default=list(FIGURES),
                    help="comma-separated figure IDs (default: all)")
+    p.add_argument("--progress", action=argparse.BooleanOptionalAction, default=True,
+                   help="one line per step on stderr (default: on)")
     args = p.parse_args(argv)
 
+    from figures import _zoo
     from projgeo import config
+    from proofs_check.frame import Progress
 
     config.setup(x64=True)
+    progress = Progress(args.progress, "figs", total=len(args.only))
+    _zoo.ON_STEP = Progress(args.progress, "zoo").step
     total = time.perf_counter()
     for fid in args.only:
+        progress.step(f"{fid} {FIGURES[fid].split('.')[-1]}")
         t0 = time.perf_counter()
         paths = importlib.import_module(FIGURES[fid]).make(args.out, args.budget)
         names = ", ".join(p.name for p in paths)

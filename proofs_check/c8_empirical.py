@@ -48,7 +48,7 @@ def cache_dir() -> Path:
 
 def check(ctx: Context) -> Tally:
     tally = Tally()
-    z = zoo.for_budget(ctx.budget, cache_dir())
+    z = zoo.for_budget(ctx.budget, cache_dir(), on_step=ctx.progress.step)
     n, r = len(z.configs), len(z.ratios)
     data = zoo.load_data(0)
     b = tally.batch(n, "zoo")

@@ -82,3 +82,13 @@ def test_c8_is_registered_but_not_in_the_default_quick_run():
     assert cli.build_parser().parse_args([]).claims == registry.DEFAULT_CLAIMS
     assert "C8" not in registry.DEFAULT_CLAIMS
     assert cli.build_parser().parse_args(["--claims", "C8"]).claims == ["C8"]
+
+
+def test_build_names_every_training_and_compression_step(tmp_path):
+    steps: list[str] = []
+    zoo.build(zoo.TINY, cache_dir=tmp_path, on_step=steps.append)
+    assert steps == ["train 2 MLPs width=16 depth=1 (60 steps, vmapped)",
+                     "compress 2 MLPs width=16 depth=1 at ratio 50 %: prune, fold"]
+    again: list[str] = []
+    zoo.build(zoo.TINY, cache_dir=tmp_path, on_step=again.append)
+    assert len(again) == 1 and again[0].startswith("load cached MLP zoo")

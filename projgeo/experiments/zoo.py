@@ -30,7 +30,7 @@ import hashlib
 import itertools
 import json
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import NamedTuple
 
@@ -54,6 +54,8 @@ LEARNING_RATES = {"sgd": (0.1, 0.3), "momentum": (0.01, 0.05), "adam": (1e-3, 5e
 WEIGHT_DECAYS = {"sgd": (0.0, 1e-3), "momentum": (0.0, 1e-3), "adam": (0.0, 0.1)}
 DEFAULT_CACHE = Path.home() / ".cache" / "projgeo" / "zoo"
 VERSION = 1
+#: A progress callback: called with the name of each step as it starts.
+OnStep = Callable[[str], None] | None
 
 
 class Config(NamedTuple):
@@ -190,12 +192,15 @@ def _init(key, width: int, depth: int):
                              bias_scale=0.0, family="gaussian")
 
 
-def train(cfgs: Sequence[Config], data) -> list:
-    """Train every configuration (one vmapped run per shape); return their MLPs in order."""
+def train(cfgs: Sequence[Config], data, *, on_step: OnStep = None) -> list:
+    """Train every configuration (one vmapped run per shape); return their MLPs in order.
+    ``on_step(name)`` is called as each shape's run starts."""
     x_tr, y_tr = jnp.asarray(data[0]), jnp.asarray(data[1])
     out: list = [None] * len(cfgs)
     for (width, depth), idx in _groups(cfgs).items():
         group = [cfgs[i] for i in idx]
+        _announce(on_step, f"train {len(group)} MLPs width={width} depth={depth} "
+                           f"({max(c.steps for c in group)} steps, vmapped)")
         inits = [_init(jax.random.key(c.seed), width, depth) for c in group]
         params = jax.tree.map(lambda *a: jnp.stack(a), *inits)
         max_steps = max(c.steps for c in group)
@@ -213,6 +218,11 @@ def train(cfgs: Sequence[Config], data) -> list:
         for j, i in enumerate(idx):
             out[i] = jax.tree.map(lambda a, j=j: a[j], trained)
     return out
+
+
+def _announce(on_step: OnStep, name: str) -> None:
+    if on_step is not None:
+        on_step(name)
 
 
 def _groups(cfgs: Sequence[Config]) -> dict[tuple[int, int], list[int]]:
@@ -263,8 +273,9 @@ def keep_count(n: int, ratio: float) -> int:
 
 
 def evaluate(params_list: Sequence, cfgs: Sequence[Config], ratios: Sequence[float], data,
-             *, seed: int = 0):
-    """Test accuracy of every MLP, uncompressed and at each ratio by pruning and folding.
+             *, seed: int = 0, on_step: OnStep = None):
+    """Test accuracy of every MLP, uncompressed and at each ratio by pruning and folding
+    (``on_step(name)`` is called as each shape and ratio starts).
 
     Returns:
       ``(accuracy (N,), prune (N, R), fold (N, R))``.
@@ -279,7 +290,10 @@ def evaluate(params_list: Sequence, cfgs: Sequence[Config], ratios: Sequence[flo
         acc[idx] = np.asarray(_batched_accuracy(stacked, x_te, y_te))
         keys = jax.vmap(lambda s: jax.random.fold_in(jax.random.key(seed), s))(
             jnp.array([cfgs[i].seed for i in idx]))
+        c = cfgs[idx[0]]
         for r, ratio in enumerate(ratios):
+            _announce(on_step, f"compress {len(idx)} MLPs width={c.width} depth={c.depth} "
+                               f"at ratio {100 * ratio:g} %: prune, fold")
             for method, table in (("prune", prune_acc), ("fold", fold_acc)):
                 small = _compress_batch(stacked, keys, method=method, ratio=float(ratio))
                 table[idx, r] = np.asarray(_batched_accuracy(small, x_te, y_te))
@@ -298,26 +312,28 @@ def spec_hash(spec: Spec) -> str:
 
 
 def build(spec: Spec = DEFAULT, *, cache_dir: Path | str | None = DEFAULT_CACHE,
-          refresh: bool = False) -> Zoo:
+          refresh: bool = False, on_step: OnStep = None) -> Zoo:
     """Train and evaluate the zoo of ``spec``, or load it from ``cache_dir`` if cached.
 
     Args:
       spec: the grid of configurations.
       cache_dir: where ``zoo-<hash>.npz`` / ``.json`` live; None disables the cache.
       refresh: retrain even if cached.
+      on_step: called with the name of each training / compression step as it starts.
 
     Returns:
       A :class:`Zoo`.
     """
     path = None if cache_dir is None else Path(cache_dir) / f"zoo-{spec_hash(spec)}"
     if path is not None and not refresh and path.with_suffix(".npz").exists():
+        _announce(on_step, f"load cached MLP zoo {path.name}")
         return load(path)
     cfgs = configs(spec)
     data = load_data(spec.seed)
     t0 = time.perf_counter()
-    params = jax.block_until_ready(train(cfgs, data))
+    params = jax.block_until_ready(train(cfgs, data, on_step=on_step))
     t1 = time.perf_counter()
-    acc, pa, fa = evaluate(params, cfgs, spec.ratios, data, seed=spec.seed)
+    acc, pa, fa = evaluate(params, cfgs, spec.ratios, data, seed=spec.seed, on_step=on_step)
     zoo = Zoo(cfgs, params, acc, np.asarray(spec.ratios), pa, fa, t1 - t0,
               time.perf_counter() - t1)
     if path is not None:
@@ -385,9 +401,10 @@ def by_setting(zoo: Zoo, *, min_ratio: float = 0.5) -> list[dict]:
     return rows
 
 
-def for_budget(budget: str, cache_dir: Path | str = DEFAULT_CACHE) -> Zoo:
+def for_budget(budget: str, cache_dir: Path | str = DEFAULT_CACHE, *,
+               on_step: OnStep = None) -> Zoo:
     """The :data:`DEFAULT` zoo if cached (or if ``budget`` is not ``"quick"``: then it is
     trained and cached), else the small :data:`QUICK` zoo (trained in well under a minute)."""
     full = Path(cache_dir) / f"zoo-{spec_hash(DEFAULT)}.npz"
     spec = QUICK if budget == "quick" and not full.exists() else DEFAULT
-    return build(spec, cache_dir=cache_dir)
+    return build(spec, cache_dir=cache_dir, on_step=on_step)
