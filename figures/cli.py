@@ -12,6 +12,8 @@ import importlib
 import time
 from pathlib import Path
 
+from figures import gallery
+
 FIGURES = {
     "F1": "figures.f1_geometry",
     "F2": "figures.f2_error_vs_compression",
@@ -22,6 +24,8 @@ FIGURES = {
     "F7": "figures.f7_c5_loss_rate",
 }
 DEFAULT_OUT = Path(__file__).parent / "out"
+#: Its gallery is rewritten from the captions when every figure is made into DEFAULT_OUT.
+README = Path(__file__).parent / "README.md"
 
 
 def _parse_only(text: str) -> list[str]:
@@ -52,7 +56,8 @@ def main(argv: list[str] | None = None) -> int:
     from proofs_check.frame import Progress
 
     config.setup(x64=True)
-    progress = Progress(args.progress, "figs", total=len(args.only))
+    full = args.out.resolve() == DEFAULT_OUT.resolve() and args.only == list(FIGURES)
+    progress = Progress(args.progress, "figs", total=len(args.only) + full)
     _zoo.ON_STEP = Progress(args.progress, "zoo").step
     total = time.perf_counter()
     for fid in args.only:
@@ -62,4 +67,7 @@ def main(argv: list[str] | None = None) -> int:
         names = ", ".join(p.name for p in paths)
         print(f"{fid}: {names} ({time.perf_counter() - t0:.1f} s)", flush=True)
     print(f"{len(args.only)} figures in {time.perf_counter() - total:.1f} s -> {args.out}")
+    if full:
+        progress.step("gallery of figures/README.md from the captions")
+        gallery.update(README, args.out, [m.split(".")[-1] for m in FIGURES.values()])
     return 0
