@@ -92,3 +92,63 @@ def test_build_names_every_training_and_compression_step(tmp_path):
     again: list[str] = []
     zoo.build(zoo.TINY, cache_dir=tmp_path, on_step=again.append)
     assert len(again) == 1 and again[0].startswith("load cached MLP zoo")
+
+
+@pytest.fixture(scope="module")
+def tiny_cnn():
+    from projgeo.experiments import cnn_zoo
+
+    return cnn_zoo.build(cnn_zoo.TINY, cache_dir=None)
+
+
+def test_tiny_cnn_zoo_trains_above_chance_with_two_conv_layers(tiny_cnn):
+    from projgeo.experiments import cnn_zoo
+
+    assert len(tiny_cnn.params) == len(zoo.configs(cnn_zoo.TINY)) == 2
+    net = tiny_cnn.params[0]
+    assert isinstance(net, networks.CNN) and networks.hidden_widths(net) == (4, 8)
+    assert net.convs[0].w.shape == (4, 1, 3, 3) and net.head.w.shape == (10, 8 * 64)
+    assert np.all(tiny_cnn.accuracy > 0.5)
+    assert tiny_cnn.prune_accuracy.shape == tiny_cnn.fold_accuracy.shape == (2, 1)
+
+
+@pytest.mark.parametrize("method", ["prune", "fold"])
+def test_cnn_compression_is_channel_wise_in_every_conv_layer(tiny_cnn, method):
+    net = tiny_cnn.params[0]
+    small = zoo.compressed(net, method, 0.5, key=jax.random.key(0))
+    assert networks.hidden_widths(small) == (2, 4)
+    assert small.convs[0].w.shape == (2, 1, 3, 3) and small.convs[1].w.shape == (4, 2, 3, 3)
+    assert small.head.w.shape == (10, 4 * 64)  # the head's channel blocks follow
+    other = zoo.compressed(net, "fold" if method == "prune" else "prune", 0.5,
+                           key=jax.random.key(0))
+    assert networks.count(small) == networks.count(other)
+
+
+def test_cnn_numpy_reference_accuracy_equals_the_jitted_one(tiny_cnn):
+    from proofs_check import c8_empirical
+
+    x, y = zoo.load_data(0)[2:]
+    for net in tiny_cnn.params:
+        small = zoo.compressed(net, "fold", 0.5, key=jax.random.key(1))
+        for p in (net, small):
+            assert c8_empirical._fresh_accuracy(p, x, y) == pytest.approx(
+                float(zoo.accuracy(p, x, y)), abs=0.5 / len(y))
+
+
+def test_cnn_cache_round_trip(tiny_cnn, tmp_path):
+    from projgeo.experiments import cnn_zoo
+
+    zoo.save(tiny_cnn, tmp_path / "c")
+    back = zoo.load(tmp_path / "c", init=cnn_zoo.init_cnn)
+    assert isinstance(back.params[0], networks.CNN)
+    for a, b in zip(jax.tree.leaves(back.params), jax.tree.leaves(tiny_cnn.params), strict=True):
+        np.testing.assert_array_equal(np.asarray(a), np.asarray(b))
+
+
+def test_ratios_with_the_same_kept_widths_are_evaluated_once():
+    steps: list[str] = []
+    spec = zoo.TINY._replace(ratios=(0.2, 0.3, 0.5))
+    z = zoo.build(spec._replace(widths=(4,)), cache_dir=None, on_step=steps.append)
+    # width 4: k = round(3.2) = 3, round(2.8) = 3, 2: the first two ratios share k = 3
+    assert sum(s.startswith("compress") for s in steps) == 2
+    np.testing.assert_array_equal(z.fold_accuracy[:, 0], z.fold_accuracy[:, 1])
