@@ -20,3 +20,11 @@ def cache_dir() -> Path:
 @functools.cache
 def get(budget: str) -> zoo.Zoo:
     return zoo.for_budget(budget, cache_dir(), on_step=ON_STEP)
+
+
+@functools.cache
+def get_cnn(budget: str) -> zoo.Zoo:
+    """The CNN zoo of :mod:`projgeo.experiments.cnn_zoo` (quick: 12 CNNs, full: 96)."""
+    from projgeo.experiments import cnn_zoo
+
+    return cnn_zoo.for_budget(budget, cache_dir(), on_step=ON_STEP)

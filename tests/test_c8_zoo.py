@@ -152,3 +152,17 @@ def test_ratios_with_the_same_kept_widths_are_evaluated_once():
     # width 4: k = round(3.2) = 3, round(2.8) = 3, 2: the first two ratios share k = 3
     assert sum(s.startswith("compress") for s in steps) == 2
     np.testing.assert_array_equal(z.fold_accuracy[:, 0], z.fold_accuracy[:, 1])
+
+
+def test_checker_prints_the_per_ratio_table_of_both_zoos(capsys):
+    from proofs_check import cli
+
+    def zoo_details(n, win, gap):
+        return {"networks": n, "per_ratio": [{"ratio": r, "fold_at_least_prune": win,
+                                              "mean_gap": gap} for r in (0.1, 0.9)]}
+
+    cli._print_c8({**zoo_details(12, 0.75, 0.031), "cnn": zoo_details(96, 0.5, -0.2)})
+    lines = capsys.readouterr().out.splitlines()
+    assert "12 MLPs | 96 CNNs" in lines[1]
+    assert lines[3].split() == ["10%", "75.0", "+3.10", "50.0", "-20.00"]
+    assert lines[4].split() == ["90%", "75.0", "+3.10", "50.0", "-20.00"]
