@@ -16,6 +16,7 @@ import jax
 import jax.numpy as jnp
 import matplotlib.pyplot as plt
 import numpy as np
+from matplotlib.ticker import MaxNLocator
 
 from figures import _zoo
 from figures._style import CERT, FOLD, PRUNE, letter, save
@@ -67,7 +68,7 @@ def make(out: Path, budget: str = "quick") -> list[Path]:
             ax.fill_between(ks, q1, q3, color=col, alpha=0.13, lw=0)
         ax.set_yscale("log")
         ax.set_xlim(1, n - 1)
-        ax.xaxis.set_major_locator(plt.MaxNLocator(integer=True))
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         tol = {"dtype": np.float64, "scale": 1.0, "terms": n * D}
         stats[name] = {
             "matrices": b, "n": n,

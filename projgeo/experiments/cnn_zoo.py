@@ -10,8 +10,9 @@ or selected), its evaluation, its tables and its cache.
 * **Networks**: ``1×8×8 → conv3×3(c) → ReLU → conv3×3(2c) → ReLU → dense(10)``, 'SAME'
   padding, stride 1, in float32; ``c`` is the configuration's ``width`` (``depth`` = 2
   conv layers). Every conv layer is compressed at the same ratio, both conv layers.
-* **Grid** (:data:`DEFAULT`): widths c ∈ {4, 8} × 3 optimizers × 2 learning rates × 2
-  weight decays × 2 label smoothings × 2 training lengths = 96 CNNs; :data:`QUICK`: 12.
+* **Grid** (:data:`DEFAULT`): widths c ∈ {4, 6} × 3 optimizers × 2 learning rates × 2
+  weight decays × 2 label smoothings × 2 training lengths (200, 400 steps) = 96 CNNs;
+  :data:`QUICK`: 12 (width 4, no weight decay, 300 steps).
 
 Reference: arXiv 2602.18116, Sec. 5; THEORY.md C6, C8.
 """
@@ -26,7 +27,7 @@ import jax.numpy as jnp
 from projgeo import networks
 from projgeo.experiments import zoo
 
-DEFAULT = zoo.Spec(widths=(4, 8), depths=(2,), label_smoothings=(0.0, 0.1), steps=(250, 600))
+DEFAULT = zoo.Spec(widths=(4, 6), depths=(2,), label_smoothings=(0.0, 0.1), steps=(200, 400))
 #: The quick-budget CNN zoo: one width, 12 setups.
 QUICK = zoo.Spec(widths=(4,), depths=(2,), wd_levels=(0,), label_smoothings=(0.0, 0.1),
                  steps=(300,))
