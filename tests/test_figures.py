@@ -18,6 +18,8 @@ def test_f1_writes_png_pdf_and_data_and_folding_beats_pruning_there(tmp_path):
     data = json.loads(paths[2].read_text())
     assert data["fold_error"] < data["prune_error"]
     assert len(set(map(tuple, data["folded"]))) == data["k"]  # k distinct cluster means
+    pdf = paths[1].read_bytes()
+    assert b"/CIDFontType2" in pdf and b"/Type3" not in pdf  # TrueType (Type 42) fonts only
 
 
 def test_f7_loss_rates_cover_every_family_and_ratio(tmp_path):
