@@ -44,7 +44,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--out", type=_args.output_dir, default=DEFAULT_OUT,
                    help=f"output directory, created if missing (default {DEFAULT_OUT})")
     p.add_argument("--budget", choices=("quick", "full"), default="quick",
-                   help="quick (≤ 3 min on 2 CPU cores with a cached zoo) or full")
+                   help="quick (the 12-network zoos; about 1 min with both cached) or full")
     p.add_argument("--only", type=_parse_only, default=list(FIGURES),
                    help="comma-separated figure IDs (default: all)")
     p.add_argument("--progress", action=argparse.BooleanOptionalAction, default=True,

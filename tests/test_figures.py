@@ -137,3 +137,14 @@ def test_gallery_is_rebuilt_from_the_caption_files_between_its_markers(tmp_path)
     plain.write_text("no markers\n")
     assert not gallery.update(plain, out, ["f1_geometry"])
     assert plain.read_text() == "no markers\n"
+
+
+def test_committed_gallery_is_the_one_generated_from_the_committed_captions():
+    from pathlib import Path
+
+    readme = Path(cli.README)
+    text = readme.read_text()
+    names = [m.split(".")[-1] for m in cli.FIGURES.values()]
+    assert all((cli.DEFAULT_OUT / f"{n}.caption.md").exists() for n in names)
+    inside = text.split(gallery.BEGIN, 1)[1].split(gallery.END, 1)[0]
+    assert inside.strip() == gallery.render(cli.DEFAULT_OUT, names, readme.parent).strip()
