@@ -166,3 +166,18 @@ def test_checker_prints_the_per_ratio_table_of_both_zoos(capsys):
     assert "12 MLPs | 96 CNNs" in lines[1]
     assert lines[3].split() == ["10%", "75.0", "+3.10", "50.0", "-20.00"]
     assert lines[4].split() == ["90%", "75.0", "+3.10", "50.0", "-20.00"]
+
+
+def test_the_zoo_does_not_depend_on_the_x64_flag(tiny):
+    import json
+    import subprocess
+    import sys
+
+    code = ("from projgeo import config; config.setup(x64=False)\n"
+            "from projgeo.experiments import zoo; import json\n"
+            "z = zoo.build(zoo.TINY, cache_dir=None)\n"
+            "print(json.dumps([z.accuracy.tolist(), z.fold_accuracy.tolist()]))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         timeout=600, check=True).stdout
+    acc, fold_acc = json.loads(out.splitlines()[-1])
+    assert acc == tiny.accuracy.tolist() and fold_acc == tiny.fold_accuracy.tolist()

@@ -53,7 +53,9 @@ LEARNING_RATES = {"sgd": (0.1, 0.3), "momentum": (0.01, 0.05), "adam": (1e-3, 5e
 #: (AdamW, multiplied by the learning rate) for Adam.
 WEIGHT_DECAYS = {"sgd": (0.0, 1e-3), "momentum": (0.0, 1e-3), "adam": (0.0, 0.1)}
 DEFAULT_CACHE = Path.home() / ".cache" / "projgeo" / "zoo"
-VERSION = 1
+#: Bumped when a trained zoo changes: 2 = minibatch indices drawn as int32 (were int64 with
+#: x64 on, so the zoo depended on the x64 flag).
+VERSION = 2
 #: A progress callback: called with the name of each step as it starts.
 OnStep = Callable[[str], None] | None
 
@@ -160,7 +162,7 @@ def _batched_accuracy(params, x, y):
 @functools.partial(jax.jit, static_argnames=("max_steps",))
 def _train_group(params, hyper, x, y, key, *, max_steps: int):
     """Train a vmapped group of same-shape MLPs; ``hyper`` holds per-network arrays."""
-    batches = jax.random.randint(key, (max_steps, BATCH), 0, x.shape[0])
+    batches = jax.random.randint(key, (max_steps, BATCH), 0, x.shape[0], dtype=jnp.int32)
 
     def one(p, h):
         adam = optax.adamw(h["lr"], weight_decay=h["wd"])
