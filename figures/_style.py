@@ -18,9 +18,19 @@ PRUNE, FOLD, CERT, C3 = "#D55E00", "#009E73", "#0072B2", "#56B4E9"
 
 plt.rcParams.update({
     "figure.dpi": 110, "savefig.dpi": 150, "font.size": 9, "axes.spines.top": False,
-    "axes.spines.right": False, "legend.frameon": False, "axes.titlesize": 9,
+    "axes.spines.right": False, "axes.titlesize": 9, "axes.labelsize": 9,
+    # legends sit outside the data or on an opaque box
+    "legend.frameon": True, "legend.framealpha": 0.92, "legend.edgecolor": "0.85",
+    "legend.fontsize": 7,
+    # TrueType (Type 42) fonts in PDF/PS, as venues require (not Type 3)
+    "pdf.fonttype": 42, "ps.fonttype": 42,
     "svg.hashsalt": "projgeo", "pdf.compression": 6,
 })
+
+
+#: Markers paired with the colours, so that a ninth family (the palette has eight colours)
+#: and grey-scale prints stay distinguishable.
+MARKERS = ("o", "s", "^", "D", "v", "P", "X", "*", "h")
 
 
 def family_colors(names) -> dict[str, str]:
@@ -28,9 +38,31 @@ def family_colors(names) -> dict[str, str]:
     return {n: OKABE_ITO[i % len(OKABE_ITO)] for i, n in enumerate(names)}
 
 
-def save(fig, out: Path, name: str, data) -> list[Path]:
-    """Write ``name.png``, ``name.pdf`` and the data (``name.csv`` for a list of dict rows,
-    ``name.json`` otherwise) into ``out``; close the figure."""
+def family_markers(names) -> dict[str, str]:
+    """One marker per family name, in the given order (distinct for up to nine)."""
+    return {n: MARKERS[i % len(MARKERS)] for i, n in enumerate(names)}
+
+
+def letter(ax, i: int, *, x: float = -0.02, y: float = 1.02) -> None:
+    """Panel letter ``(a)``, ``(b)``, … at the top left of ``ax``, outside the data."""
+    ax.text(x, y, f"({'abcdefghijklmnopqrstuvwxyz'[i]})", transform=ax.transAxes,
+            fontsize=10, fontweight="bold", ha="right", va="bottom")
+
+
+def pct(x: float, digits: int = 1) -> str:
+    """``x`` (a fraction) as a percentage with a fixed number of decimals: 12.5 %, 37.5 %
+    (never rounded to different precisions within one figure)."""
+    return f"{100 * x:.{digits}f} %"
+
+
+def save(fig, out: Path, name: str, data, caption: tuple[str, str]) -> list[Path]:
+    """Write ``name.png``, ``name.pdf``, the data (``name.csv`` for a list of dict rows,
+    ``name.json`` otherwise) and the caption ``name.caption.md`` into ``out``; close the
+    figure.
+
+    ``caption = (title, text)``, both computed from ``data`` by the figure's script, so that
+    the gallery (:mod:`figures.gallery`) always describes the run that drew the figure.
+    """
     out.mkdir(parents=True, exist_ok=True)
     paths = [out / f"{name}.png", out / f"{name}.pdf"]
     fig.savefig(paths[0], bbox_inches="tight")
@@ -45,4 +77,7 @@ def save(fig, out: Path, name: str, data) -> list[Path]:
     else:
         paths.append(out / f"{name}.json")
         paths[-1].write_text(json.dumps(data, indent=1, default=float) + "\n")
+    paths.append(out / f"{name}.caption.md")
+    title, text = caption
+    paths[-1].write_text(f"# {title}\n\n{text.strip()}\n")
     return paths

@@ -12,6 +12,8 @@ import importlib
 import time
 from pathlib import Path
 
+from figures import gallery
+
 FIGURES = {
     "F1": "figures.f1_geometry",
     "F2": "figures.f2_error_vs_compression",
@@ -22,6 +24,8 @@ FIGURES = {
     "F7": "figures.f7_c5_loss_rate",
 }
 DEFAULT_OUT = Path(__file__).parent / "out"
+#: Its gallery is rewritten from the captions when every figure is made into DEFAULT_OUT.
+README = Path(__file__).parent / "README.md"
 
 
 def _parse_only(text: str) -> list[str]:
@@ -40,19 +44,30 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--out", type=_args.output_dir, default=DEFAULT_OUT,
                    help=f"output directory, created if missing (default {DEFAULT_OUT})")
     p.add_argument("--budget", choices=("quick", "full"), default="quick",
-                   help="quick (≤ 3 min on 2 CPU cores with a cached zoo) or full")
+                   help="quick (the 12-network zoos; about 1 min with both cached) or full")
     p.add_argument("--only", type=_parse_only, default=list(FIGURES),
                    help="comma-separated figure IDs (default: all)")
+    p.add_argument("--progress", action=argparse.BooleanOptionalAction, default=True,
+                   help="one line per step on stderr (default: on)")
     args = p.parse_args(argv)
 
+    from figures import _zoo
     from projgeo import config
+    from proofs_check.frame import Progress
 
     config.setup(x64=True)
+    full = args.out.resolve() == DEFAULT_OUT.resolve() and args.only == list(FIGURES)
+    progress = Progress(args.progress, "figs", total=len(args.only) + full)
+    _zoo.ON_STEP = Progress(args.progress, "zoo").step
     total = time.perf_counter()
     for fid in args.only:
+        progress.step(f"{fid} {FIGURES[fid].split('.')[-1]}")
         t0 = time.perf_counter()
         paths = importlib.import_module(FIGURES[fid]).make(args.out, args.budget)
         names = ", ".join(p.name for p in paths)
         print(f"{fid}: {names} ({time.perf_counter() - t0:.1f} s)", flush=True)
     print(f"{len(args.only)} figures in {time.perf_counter() - total:.1f} s -> {args.out}")
+    if full:
+        progress.step("gallery of figures/README.md from the captions")
+        gallery.update(README, args.out, [m.split(".")[-1] for m in FIGURES.values()])
     return 0

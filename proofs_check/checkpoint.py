@@ -197,7 +197,7 @@ def run(args) -> int:
               + f"); {len(skipped)} tensors skipped.", file=sys.stderr)
         return 2
     show = args.progress if args.progress is not None else sys.stderr.isatty()
-    progress = Progress(show, "ckpt")
+    progress = Progress(show, "ckpt", total=len(layers))
     key = jax.random.key(args.seed)
     report, curves = [], {}
     print(f"{args.path}: {len(layers)} layers, {len(skipped)} tensors skipped")
@@ -215,7 +215,6 @@ def run(args) -> int:
                 curves[layer.name] = crv
             for r in recs if args.ratios != "all" else recs[:: max(1, len(recs) // 5)]:
                 print(_row(layer.name, shape, r), flush=True)
-            progress.update(li + 1, len(layers), layer.name)
 
     # Up to --jobs layers at once, in threads (XLA runs outside the GIL); at most that many
     # layers' weights are in memory, and every layer's key depends on its index only, so
@@ -231,6 +230,7 @@ def run(args) -> int:
         with ThreadPoolExecutor(args.jobs) as pool:
             for li in schedule([layer_shape(ckpt, lay) for lay in layers]):
                 layer = layers[li]
+                progress.step(f"layer {layer.name}")
                 w = layer_rows(ckpt, layer)
                 running.append((li, layer, w.shape, pool.submit(
                     check_layer, w, args.ratios, score=args.score, lower_bound=args.lower_bound,

@@ -101,6 +101,9 @@ def main(argv: list[str] | None = None) -> int:
             futures = {cid: pool.submit(run, cid) for cid in order}
             results = [futures[cid].result() for cid in args.claims]
     _print_table(results)
+    for r in results:
+        if r["id"] == "C8" and "cnn" in r["details"]:
+            _print_c8(r["details"])
     report = {
         "backend": jax.default_backend(),
         "devices": [str(d) for d in jax.devices()],
@@ -144,3 +147,16 @@ def _print_table(results) -> None:
             print(f"{'':5s} {line}")
     print("-" * len(head))
     print(TABLE_NOTE)
+
+
+def _print_c8(details) -> None:
+    """The per-ratio C8 table, MLP and CNN zoos side by side: the share of networks where
+    folding is at least as accurate as pruning, and the mean gap in accuracy points."""
+    mlp, cnn = details, details["cnn"]
+    print(f"\nC8 per ratio ({mlp['networks']} MLPs | {cnn['networks']} CNNs): "
+          "fold >= prune (% of networks), mean gap fold - prune (accuracy points)")
+    print(f"{'ratio':>6s} {'MLP %':>7s} {'MLP gap':>8s} {'CNN %':>7s} {'CNN gap':>8s}")
+    for m, c in zip(mlp["per_ratio"], cnn["per_ratio"], strict=True):
+        print(f"{100 * m['ratio']:5.0f}% {100 * m['fold_at_least_prune']:7.1f} "
+              f"{100 * m['mean_gap']:+8.2f} {100 * c['fold_at_least_prune']:7.1f} "
+              f"{100 * c['mean_gap']:+8.2f}")

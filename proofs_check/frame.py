@@ -47,23 +47,48 @@ _STDERR = threading.Lock()
 
 
 class Progress:
-    """A one-line progress display on stderr (silent when disabled); claims running side by
-    side take turns on the line, each finished claim leaves its last line."""
+    """Progress on stderr, one line per step (silent when disabled), written by ``rich``
+    (plain text when stderr is not a terminal): never on stdout, so tables stay clean.
 
-    def __init__(self, enabled: bool, label: str = ""):
-        self.enabled, self.label, self.t0 = enabled, label, time.perf_counter()
+    :meth:`step` names the step that starts now; :meth:`update` reports ``done`` of
+    ``total`` finished (the checkers' counter). Lines of claims running side by side in
+    threads never mix: each line is written whole under a lock.
+    """
+
+    def __init__(self, enabled: bool, label: str = "", total: int | None = None):
+        self.enabled, self.label, self.total = enabled, label, total
+        self.t0 = time.perf_counter()
+        self.steps = 0
+        self._console = None
+
+    def _write(self, text: str) -> None:
+        if self._console is None:
+            from rich.console import Console
+
+            self._console = Console(file=sys.stderr, highlight=False, soft_wrap=True,
+                                    markup=False, emoji=False)
+        with _STDERR:
+            self._console.print(text)
+            sys.stderr.flush()
+
+    def _head(self) -> str:
+        return f"{self.label:4s} {time.perf_counter() - self.t0:6.1f}s"
+
+    def step(self, name: str) -> None:
+        """Announce the step starting now: ``label  t s [i/total] name``."""
+        self.steps += 1
+        if not self.enabled:
+            return
+        count = f"[{self.steps}/{self.total}] " if self.total else f"[{self.steps}] "
+        self._write(f"{self._head()} {count}{name}")
 
     def update(self, done: int, total: int, note: str = "") -> None:
+        """Report ``done`` of ``total`` parts finished, the last one ``note``."""
         if not self.enabled:
             return
         frac = done / max(total, 1)
-        bar = "#" * int(30 * frac) + "." * (30 - int(30 * frac))
-        dt = time.perf_counter() - self.t0
-        with _STDERR:
-            sys.stderr.write(f"\r{self.label:4s} [{bar}] {done}/{total} {dt:6.1f}s {note:30.30s}")
-            if done >= total:
-                sys.stderr.write("\n")
-            sys.stderr.flush()
+        bar = "#" * int(20 * frac) + "." * (20 - int(20 * frac))
+        self._write(f"{self._head()} [{bar}] {done}/{total} done: {note}")
 
 
 @dataclasses.dataclass

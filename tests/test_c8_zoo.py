@@ -83,3 +83,102 @@ def test_c8_is_registered_but_not_in_the_default_quick_run():
     assert cli.build_parser().parse_args([]).claims == registry.DEFAULT_CLAIMS
     assert "C8" not in registry.DEFAULT_CLAIMS
     assert cli.build_parser().parse_args(["--claims", "C8"]).claims == ["C8"]
+
+
+def test_build_names_every_training_and_compression_step(tmp_path):
+    steps: list[str] = []
+    zoo.build(zoo.TINY, cache_dir=tmp_path, on_step=steps.append)
+    assert steps == ["train 2 MLPs width=16 depth=1 (60 steps, vmapped)",
+                     "compress 2 MLPs width=16 depth=1 at ratio 50 %: prune, fold"]
+    again: list[str] = []
+    zoo.build(zoo.TINY, cache_dir=tmp_path, on_step=again.append)
+    assert len(again) == 1 and again[0].startswith("load cached MLP zoo")
+
+
+@pytest.fixture(scope="module")
+def tiny_cnn():
+    from projgeo.experiments import cnn_zoo
+
+    return cnn_zoo.build(cnn_zoo.TINY, cache_dir=None)
+
+
+def test_tiny_cnn_zoo_trains_above_chance_with_two_conv_layers(tiny_cnn):
+    from projgeo.experiments import cnn_zoo
+
+    assert len(tiny_cnn.params) == len(zoo.configs(cnn_zoo.TINY)) == 2
+    net = tiny_cnn.params[0]
+    assert isinstance(net, networks.CNN) and networks.hidden_widths(net) == (4, 8)
+    assert net.convs[0].w.shape == (4, 1, 3, 3) and net.head.w.shape == (10, 8 * 64)
+    assert np.all(tiny_cnn.accuracy > 0.5)
+    assert tiny_cnn.prune_accuracy.shape == tiny_cnn.fold_accuracy.shape == (2, 1)
+
+
+@pytest.mark.parametrize("method", ["prune", "fold"])
+def test_cnn_compression_is_channel_wise_in_every_conv_layer(tiny_cnn, method):
+    net = tiny_cnn.params[0]
+    small = zoo.compressed(net, method, 0.5, key=jax.random.key(0))
+    assert networks.hidden_widths(small) == (2, 4)
+    assert small.convs[0].w.shape == (2, 1, 3, 3) and small.convs[1].w.shape == (4, 2, 3, 3)
+    assert small.head.w.shape == (10, 4 * 64)  # the head's channel blocks follow
+    other = zoo.compressed(net, "fold" if method == "prune" else "prune", 0.5,
+                           key=jax.random.key(0))
+    assert networks.count(small) == networks.count(other)
+
+
+def test_cnn_numpy_reference_accuracy_equals_the_jitted_one(tiny_cnn):
+    from proofs_check import c8_empirical
+
+    x, y = zoo.load_data(0)[2:]
+    for net in tiny_cnn.params:
+        small = zoo.compressed(net, "fold", 0.5, key=jax.random.key(1))
+        for p in (net, small):
+            assert c8_empirical._fresh_accuracy(p, x, y) == pytest.approx(
+                float(zoo.accuracy(p, x, y)), abs=0.5 / len(y))
+
+
+def test_cnn_cache_round_trip(tiny_cnn, tmp_path):
+    from projgeo.experiments import cnn_zoo
+
+    zoo.save(tiny_cnn, tmp_path / "c")
+    back = zoo.load(tmp_path / "c", init=cnn_zoo.init_cnn)
+    assert isinstance(back.params[0], networks.CNN)
+    for a, b in zip(jax.tree.leaves(back.params), jax.tree.leaves(tiny_cnn.params), strict=True):
+        np.testing.assert_array_equal(np.asarray(a), np.asarray(b))
+
+
+def test_ratios_with_the_same_kept_widths_are_evaluated_once():
+    steps: list[str] = []
+    spec = zoo.TINY._replace(ratios=(0.2, 0.3, 0.5))
+    z = zoo.build(spec._replace(widths=(4,)), cache_dir=None, on_step=steps.append)
+    # width 4: k = round(3.2) = 3, round(2.8) = 3, 2: the first two ratios share k = 3
+    assert sum(s.startswith("compress") for s in steps) == 2
+    np.testing.assert_array_equal(z.fold_accuracy[:, 0], z.fold_accuracy[:, 1])
+
+
+def test_checker_prints_the_per_ratio_table_of_both_zoos(capsys):
+    from proofs_check import cli
+
+    def zoo_details(n, win, gap):
+        return {"networks": n, "per_ratio": [{"ratio": r, "fold_at_least_prune": win,
+                                              "mean_gap": gap} for r in (0.1, 0.9)]}
+
+    cli._print_c8({**zoo_details(12, 0.75, 0.031), "cnn": zoo_details(96, 0.5, -0.2)})
+    lines = capsys.readouterr().out.splitlines()
+    assert "12 MLPs | 96 CNNs" in lines[1]
+    assert lines[3].split() == ["10%", "75.0", "+3.10", "50.0", "-20.00"]
+    assert lines[4].split() == ["90%", "75.0", "+3.10", "50.0", "-20.00"]
+
+
+def test_the_zoo_does_not_depend_on_the_x64_flag(tiny):
+    import json
+    import subprocess
+    import sys
+
+    code = ("from projgeo import config; config.setup(x64=False)\n"
+            "from projgeo.experiments import zoo; import json\n"
+            "z = zoo.build(zoo.TINY, cache_dir=None)\n"
+            "print(json.dumps([z.accuracy.tolist(), z.fold_accuracy.tolist()]))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         timeout=600, check=True).stdout
+    acc, fold_acc = json.loads(out.splitlines()[-1])
+    assert acc == tiny.accuracy.tolist() and fold_acc == tiny.fold_accuracy.tolist()

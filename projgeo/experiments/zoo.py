@@ -30,7 +30,7 @@ import hashlib
 import itertools
 import json
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import NamedTuple
 
@@ -53,7 +53,11 @@ LEARNING_RATES = {"sgd": (0.1, 0.3), "momentum": (0.01, 0.05), "adam": (1e-3, 5e
 #: (AdamW, multiplied by the learning rate) for Adam.
 WEIGHT_DECAYS = {"sgd": (0.0, 1e-3), "momentum": (0.0, 1e-3), "adam": (0.0, 0.1)}
 DEFAULT_CACHE = Path.home() / ".cache" / "projgeo" / "zoo"
-VERSION = 1
+#: Bumped when a trained zoo changes: 2 = minibatch indices drawn as int32 (were int64 with
+#: x64 on, so the zoo depended on the x64 flag).
+VERSION = 2
+#: A progress callback: called with the name of each step as it starts.
+OnStep = Callable[[str], None] | None
 
 
 class Config(NamedTuple):
@@ -138,11 +142,15 @@ def configs(spec: Spec) -> list[Config]:
 
 
 def _logits(params, x):
+    """Logits of one network on the flattened 8×8 images ``x`` (N, 64): an MLP, or a CNN
+    (each row reshaped to a ``(1, 8, 8)`` image)."""
+    if isinstance(params, networks.CNN):
+        return jax.vmap(lambda xi: networks.cnn(params, xi.reshape(1, 8, 8), jax.nn.relu))(x)
     return jax.vmap(lambda xi: networks.mlp(params, xi, jax.nn.relu))(x)
 
 
 def accuracy(params, x, y) -> jax.Array:
-    """Fraction of ``x`` whose arg-max logit is the label ``y`` (one MLP)."""
+    """Fraction of ``x`` whose arg-max logit is the label ``y`` (one MLP or CNN)."""
     return jnp.mean(jnp.argmax(_logits(params, x), axis=1) == y)
 
 
@@ -154,7 +162,7 @@ def _batched_accuracy(params, x, y):
 @functools.partial(jax.jit, static_argnames=("max_steps",))
 def _train_group(params, hyper, x, y, key, *, max_steps: int):
     """Train a vmapped group of same-shape MLPs; ``hyper`` holds per-network arrays."""
-    batches = jax.random.randint(key, (max_steps, BATCH), 0, x.shape[0])
+    batches = jax.random.randint(key, (max_steps, BATCH), 0, x.shape[0], dtype=jnp.int32)
 
     def one(p, h):
         adam = optax.adamw(h["lr"], weight_decay=h["wd"])
@@ -190,13 +198,25 @@ def _init(key, width: int, depth: int):
                              bias_scale=0.0, family="gaussian")
 
 
-def train(cfgs: Sequence[Config], data) -> list:
-    """Train every configuration (one vmapped run per shape); return their MLPs in order."""
+def init_mlp(cfg: Config):
+    """The untrained MLP ``64 → width × depth → 10`` of a configuration (its seed's key)."""
+    return _init(jax.random.key(cfg.seed), cfg.width, cfg.depth)
+
+
+def train(cfgs: Sequence[Config], data, *, on_step: OnStep = None,
+          init: Callable[[Config], object] = init_mlp, what: str = "MLPs") -> list:
+    """Train every configuration (one vmapped run per shape); return their networks in order.
+
+    ``init(cfg)`` gives a configuration's untrained network (default :func:`init_mlp`;
+    :mod:`projgeo.experiments.cnn_zoo` passes CNNs); ``on_step(name)`` is called as each
+    shape's run starts."""
     x_tr, y_tr = jnp.asarray(data[0]), jnp.asarray(data[1])
     out: list = [None] * len(cfgs)
     for (width, depth), idx in _groups(cfgs).items():
         group = [cfgs[i] for i in idx]
-        inits = [_init(jax.random.key(c.seed), width, depth) for c in group]
+        _announce(on_step, f"train {len(group)} {what} width={width} depth={depth} "
+                           f"({max(c.steps for c in group)} steps, vmapped)")
+        inits = [init(c) for c in group]
         params = jax.tree.map(lambda *a: jnp.stack(a), *inits)
         max_steps = max(c.steps for c in group)
         hyper = {
@@ -213,6 +233,11 @@ def train(cfgs: Sequence[Config], data) -> list:
         for j, i in enumerate(idx):
             out[i] = jax.tree.map(lambda a, j=j: a[j], trained)
     return out
+
+
+def _announce(on_step: OnStep, name: str) -> None:
+    if on_step is not None:
+        on_step(name)
 
 
 def _groups(cfgs: Sequence[Config]) -> dict[tuple[int, int], list[int]]:
@@ -240,7 +265,7 @@ def projectors(params, method: str, ratio: float, *, key) -> list:
     if not 0.0 <= ratio < 1.0:
         raise ValueError(f"ratio must be in [0, 1); got {ratio!r}.")
     out = []
-    keys = jax.random.split(key, len(params) - 1)
+    keys = jax.random.split(key, len(networks.hidden_widths(params)))
     for layer, n in enumerate(networks.hidden_widths(params)):
         k = keep_count(n, ratio)
         rows = compress_network.layer_rows(params, layer)
@@ -258,8 +283,9 @@ def compressed(params, method: str, ratio: float, *, key) -> tuple:
 
 
 def evaluate(params_list: Sequence, cfgs: Sequence[Config], ratios: Sequence[float], data,
-             *, seed: int = 0):
-    """Test accuracy of every MLP, uncompressed and at each ratio by pruning and folding.
+             *, seed: int = 0, on_step: OnStep = None, what: str = "MLPs"):
+    """Test accuracy of every MLP, uncompressed and at each ratio by pruning and folding
+    (``on_step(name)`` is called as each shape and ratio starts).
 
     Returns:
       ``(accuracy (N,), prune (N, R), fold (N, R))``.
@@ -274,7 +300,18 @@ def evaluate(params_list: Sequence, cfgs: Sequence[Config], ratios: Sequence[flo
         acc[idx] = np.asarray(_batched_accuracy(stacked, x_te, y_te))
         keys = jax.vmap(lambda s: jax.random.fold_in(jax.random.key(seed), s))(
             jnp.array([cfgs[i].seed for i in idx]))
+        c = cfgs[idx[0]]
+        widths = networks.hidden_widths(params_list[idx[0]])
+        seen: dict[tuple[int, ...], int] = {}
         for r, ratio in enumerate(ratios):
+            ks = tuple(keep_count(n, float(ratio)) for n in widths)
+            if ks in seen:  # the same kept widths as an earlier ratio: the same networks
+                prune_acc[idx, r], fold_acc[idx, r] = (prune_acc[idx, seen[ks]],
+                                                       fold_acc[idx, seen[ks]])
+                continue
+            seen[ks] = r
+            _announce(on_step, f"compress {len(idx)} {what} width={c.width} depth={c.depth} "
+                               f"at ratio {100 * ratio:g} %: prune, fold")
             for method, table in (("prune", prune_acc), ("fold", fold_acc)):
                 small = _compress_batch(stacked, keys, method=method, ratio=float(ratio))
                 table[idx, r] = np.asarray(_batched_accuracy(small, x_te, y_te))
@@ -293,26 +330,34 @@ def spec_hash(spec: Spec) -> str:
 
 
 def build(spec: Spec = DEFAULT, *, cache_dir: Path | str | None = DEFAULT_CACHE,
-          refresh: bool = False) -> Zoo:
+          refresh: bool = False, on_step: OnStep = None, arch: str = "mlp",
+          init: Callable[[Config], object] = init_mlp) -> Zoo:
     """Train and evaluate the zoo of ``spec``, or load it from ``cache_dir`` if cached.
 
     Args:
       spec: the grid of configurations.
       cache_dir: where ``zoo-<hash>.npz`` / ``.json`` live; None disables the cache.
       refresh: retrain even if cached.
+      on_step: called with the name of each training / compression step as it starts.
+      arch, init: the architecture's name (the cache file's prefix; ``"mlp"`` keeps the
+        historical ``zoo-<hash>``) and its untrained network per configuration.
 
     Returns:
       A :class:`Zoo`.
     """
-    path = None if cache_dir is None else Path(cache_dir) / f"zoo-{spec_hash(spec)}"
+    prefix = "zoo" if arch == "mlp" else f"{arch}-zoo"
+    what = "MLPs" if arch == "mlp" else f"{arch.upper()}s"
+    path = None if cache_dir is None else Path(cache_dir) / f"{prefix}-{spec_hash(spec)}"
     if path is not None and not refresh and path.with_suffix(".npz").exists():
-        return load(path)
+        _announce(on_step, f"load cached {arch.upper()} zoo {path.name}")
+        return load(path, init=init)
     cfgs = configs(spec)
     data = load_data(spec.seed)
     t0 = time.perf_counter()
-    params = jax.block_until_ready(train(cfgs, data))
+    params = jax.block_until_ready(train(cfgs, data, on_step=on_step, init=init, what=what))
     t1 = time.perf_counter()
-    acc, pa, fa = evaluate(params, cfgs, spec.ratios, data, seed=spec.seed)
+    acc, pa, fa = evaluate(params, cfgs, spec.ratios, data, seed=spec.seed, on_step=on_step,
+                           what=what)
     zoo = Zoo(cfgs, params, acc, np.asarray(spec.ratios), pa, fa, t1 - t0,
               time.perf_counter() - t1)
     if path is not None:
@@ -325,25 +370,38 @@ def save(zoo: Zoo, path: Path) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     arrays = {"accuracy": zoo.accuracy, "ratios": zoo.ratios,
               "prune_accuracy": zoo.prune_accuracy, "fold_accuracy": zoo.fold_accuracy}
+    mlp = not isinstance(zoo.params[0], networks.CNN) if zoo.params else True
     for i, p in enumerate(zoo.params):
+        if not mlp:  # any other network: its leaves, rebuilt on load from init(config)
+            for j, leaf in enumerate(jax.tree.leaves(p)):
+                arrays[f"net{i}/leaf{j}"] = np.asarray(leaf)
+            continue
         for j, layer in enumerate(p):
             arrays[f"net{i}/layer{j}/w"] = np.asarray(layer.w)
             arrays[f"net{i}/layer{j}/b"] = np.asarray(layer.b)
     # numpy's stubs match **arrays against allow_pickle: bool too (its keys never are that)
     np.savez_compressed(path.with_suffix(".npz"), **arrays)  # pyright: ignore[reportArgumentType]
     meta = {"configs": [c._asdict() for c in zoo.configs], "train_seconds": zoo.train_seconds,
-            "eval_seconds": zoo.eval_seconds}
+            "eval_seconds": zoo.eval_seconds, "leaves": not mlp}
     path.with_suffix(".json").write_text(json.dumps(meta, indent=1) + "\n")
 
 
-def load(path: Path) -> Zoo:
-    """Read a zoo written by :func:`save`."""
+def load(path: Path, *, init: Callable[[Config], object] = init_mlp) -> Zoo:
+    """Read a zoo written by :func:`save` (``init``: the architecture's untrained network,
+    the template of non-MLP parameters)."""
     meta = json.loads(Path(path).with_suffix(".json").read_text())
     cfgs = [Config(**c) for c in meta["configs"]]
     with np.load(Path(path).with_suffix(".npz")) as f:
-        params = [tuple(networks.Dense(jnp.asarray(f[f"net{i}/layer{j}/w"]),
-                                       jnp.asarray(f[f"net{i}/layer{j}/b"]))
-                        for j in range(c.depth + 1)) for i, c in enumerate(cfgs)]
+        if meta.get("leaves"):
+            params = []
+            for i, c in enumerate(cfgs):
+                tree = jax.tree.structure(init(c))
+                params.append(jax.tree.unflatten(tree, [jnp.asarray(f[f"net{i}/leaf{j}"])
+                                                        for j in range(tree.num_leaves)]))
+        else:
+            params = [tuple(networks.Dense(jnp.asarray(f[f"net{i}/layer{j}/w"]),
+                                           jnp.asarray(f[f"net{i}/layer{j}/b"]))
+                            for j in range(c.depth + 1)) for i, c in enumerate(cfgs)]
         return Zoo(cfgs, params, f["accuracy"], f["ratios"], f["prune_accuracy"],
                    f["fold_accuracy"], meta["train_seconds"], meta["eval_seconds"])
 
@@ -380,9 +438,10 @@ def by_setting(zoo: Zoo, *, min_ratio: float = 0.5) -> list[dict]:
     return rows
 
 
-def for_budget(budget: str, cache_dir: Path | str = DEFAULT_CACHE) -> Zoo:
+def for_budget(budget: str, cache_dir: Path | str = DEFAULT_CACHE, *,
+               on_step: OnStep = None) -> Zoo:
     """The :data:`DEFAULT` zoo if cached (or if ``budget`` is not ``"quick"``: then it is
     trained and cached), else the small :data:`QUICK` zoo (trained in well under a minute)."""
     full = Path(cache_dir) / f"zoo-{spec_hash(DEFAULT)}.npz"
     spec = QUICK if budget == "quick" and not full.exists() else DEFAULT
-    return build(spec, cache_dir=cache_dir)
+    return build(spec, cache_dir=cache_dir, on_step=on_step)
