@@ -12,8 +12,8 @@ magnitude pruning at the same parameter count. This module trains the zoo and me
   computed, one is kept), and the training length by freezing the parameters after
   ``steps`` steps of a scan over the group's longest run. Minibatches of :data:`BATCH`.
 * **Compression** of every hidden layer at the same ``k = round((1 − r)·n)`` for ratio
-  ``r``: magnitude pruning (L2 norm of ``[W_l b_l]``) and folding (:func:`projgeo.fold`, default bisecting seeding, on the rows
-  ``[W_l b_l]``, :func:`projgeo.fold`), both applied physically by
+  ``r``: magnitude pruning (L2 norm of ``[W_l b_l]``) and folding (default bisecting
+  seeding, on the rows ``[W_l b_l]``, :func:`projgeo.fold`), both applied physically by
   :func:`projgeo.compress_network.compress` (C6). Both small networks have the same
   shape, hence the same parameter count. No retraining.
 
@@ -252,8 +252,8 @@ def projectors(params, method: str, ratio: float, *, key) -> list:
 
     Args:
       params: an MLP (tuple of Dense).
-      method: ``"prune"`` (magnitude, L2 of ``[W_l b_l]``) or ``"fold"`` (:func:`projgeo.fold` on the
-        same rows, each layer of the *uncompressed* network).
+      method: ``"prune"`` (magnitude, L2 of ``[W_l b_l]``) or ``"fold"`` (:func:`projgeo.fold`
+        on the same rows, each layer of the *uncompressed* network).
       ratio: fraction of each hidden layer's channels removed, in [0, 1).
       key: ``jax.random`` key of the folds' seeding (one per layer, split here).
 
