@@ -164,7 +164,12 @@ def all_layers_bound(norms: Sequence[ScalarLike], delta_norms: Sequence[ScalarLi
                          f"got {len(delta_norms)}.")
     _nonneg(delta_norms=list(delta_norms))
     a, t = input_bounds(norms, x_norm, lipschitz, offsets), _tails(norms, lipschitz)
-    return sum(d * a[j] * t[j] for j, d in enumerate(delta_norms))
+    return sum(_layer_terms(delta_norms, a, t))
+
+
+def _layer_terms(delta_norms, a, t) -> list:
+    """``||ΔW_l|| a_l T_l`` for every layer (unvalidated): (b) per layer, and (c) their sum."""
+    return [d * a[j] * t[j] for j, d in enumerate(delta_norms)]
 
 
 def isotropic_bound(delta_fro: ScalarLike, lipschitz: ScalarLike) -> ScalarLike:
@@ -288,10 +293,11 @@ def mlp_bound(params: MLP, projectors: Projectors, x_norm: ScalarLike,
         x_norm, lipschitz = jnp.sqrt(x_norm**2 + 1.0), jnp.maximum(lipschitz, 1.0)
     offsets = [jnp.abs(at_zero) * math.sqrt(layer.w.shape[0]) for layer in params]
     a = input_bounds(norms, x_norm, lipschitz, offsets)
-    hidden = [one_layer_bound(norms, deltas[j], j, x_norm, lipschitz, offsets)
-              for j in range(len(params) - 1)]
+    _nonneg(delta_norms=deltas)
+    terms = _layer_terms(deltas, a, _tails(norms, lipschitz))  # a and T computed once
+    hidden = terms[:-1]
     one = jnp.stack(hidden) if hidden else jnp.zeros((0,), params[0].w.dtype)
-    total = jnp.asarray(all_layers_bound(norms, deltas, x_norm, lipschitz, offsets))
+    total = jnp.asarray(sum(terms))
     return NetworkBound(one, total, jnp.asarray(a[-1]))
 
 
