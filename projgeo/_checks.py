@@ -34,6 +34,29 @@ def is_concrete(x) -> bool:
     return True
 
 
+def _host_view(x) -> np.ndarray | None:
+    """``x`` as a NumPy array without a device transfer (host values, and JAX arrays that live
+    on CPU devices, which NumPy reads in place), else None.
+
+    Value checks on such arrays run in NumPy: an eager ``jnp`` reduction compiles one small
+    XLA program per shape and dtype, which costs more than the check itself on a CPU.
+    """
+    if not isinstance(x, jax.Array):
+        return np.asarray(x)
+    if x.is_fully_addressable and all(dev.platform == "cpu" for dev in x.devices()):
+        return np.asarray(x)
+    return None
+
+
+def all_finite(x) -> bool:
+    """True iff the concrete array ``x`` has no NaN or Inf (NumPy on the host where ``x``
+    already is, a device reduction otherwise)."""
+    host = _host_view(x)
+    if host is not None:
+        return bool(np.isfinite(host).all())
+    return bool(jnp.all(jnp.isfinite(x)))
+
+
 def _dtype_of(x, name: str) -> np.dtype:
     try:
         return np.dtype(x.dtype) if hasattr(x, "dtype") else np.asarray(x).dtype
@@ -102,7 +125,7 @@ def check_weights(w, name: str = "w") -> jax.Array:
         raise ValueError(f"{name} must be {WEIGHTS_FORM}; got shape {tuple(w.shape)}.")
     if w.shape[0] < 1 or w.shape[1] < 1:
         raise ValueError(f"{name} must be {WEIGHTS_FORM}; got empty shape {tuple(w.shape)}.")
-    if is_concrete(w) and not bool(jnp.all(jnp.isfinite(w))):
+    if is_concrete(w) and not all_finite(w):
         raise ValueError(f"{name} must be finite; it contains NaN or Inf.")
     return w
 

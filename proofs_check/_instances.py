@@ -59,8 +59,10 @@ def batch_size(scale: int) -> int:
     return 7 * scale
 
 
-def shape_batches(ctx, salt: int, shape_list=None):
-    """Yield ``((n, d, k), W[F·batch, n, d], family_names, keys)`` for each shape.
+def shape_batches(ctx, salt: int, shape_list=None, *, extra_steps: int = 0,
+                  announce: bool = True):
+    """Yield ``((n, d, k), W[F·batch, n, d], family_names, keys)`` for each shape, announcing
+    each as a step of ``ctx.progress`` (``extra_steps`` more follow in the caller).
 
     The matrices depend on the seed only (shared by all claims); the per-trial ``keys``
     (for random keep-sets, partitions, the default fold's seeding) also depend on the
@@ -68,6 +70,10 @@ def shape_batches(ctx, salt: int, shape_list=None):
     """
     shape_list = shapes(ctx.scale) if shape_list is None else shape_list
     for si, (n, d, k) in enumerate(shape_list):
+        if announce:
+            ctx.progress.begin(si + 1, len(shape_list) + extra_steps,
+                               f"n={n} d={d} k={k}: {batch_size(ctx.scale)} matrices x "
+                               f"{len(NAMES)} families")
         ws, names = fast_families(ctx.seed, batch_size(ctx.scale), n, d)
         yield (n, d, k), jnp.asarray(ws), names, jax.random.split(ctx.key(salt, si), ws.shape[0])
 

@@ -82,7 +82,7 @@ def _batch(ws, keys, k):
 def check(ctx: Context) -> Tally:
     tally = Tally()
     shapes = _instances.shapes(ctx.scale)
-    for step, ((n, d, k), ws, fam, keys) in enumerate(_instances.shape_batches(ctx, 1)):
+    for (n, d, k), ws, fam, keys in _instances.shape_batches(ctx, 1):
         q = jax.tree.map(np.asarray, _instances.run_fast(_batch, ws, keys, k=k))
         b = tally.batch(ws.shape[0], f"n={n} d={d} k={k}")
         dt = ws.dtype
@@ -108,7 +108,6 @@ def check(ctx: Context) -> Tally:
             b.leq(f"{kind}: ||PW||_F <= ||W||_F", x["pw_sq"], x["w_sq"],
                   dtype=dt, scale=x["w_sq"], terms=n * d)
         b.done()
-        ctx.progress.update(step + 1, len(shapes), f"n={n} d={d} k={k}")
     tally.details = {"projectors": list(KINDS), "shapes": [list(s) for s in shapes],
                      "families": list(_instances.NAMES),
                      "trials_per_family_and_shape": _instances.batch_size(ctx.scale)}

@@ -71,8 +71,7 @@ def _batch(ws, keys, k):
 
 
 def _check_float(ctx, tally):
-    shapes = _instances.shapes(ctx.scale)
-    for step, ((n, d, k), ws, fam, keys) in enumerate(_instances.shape_batches(ctx, 3)):
+    for (n, d, k), ws, fam, keys in _instances.shape_batches(ctx, 3, extra_steps=1):
         q = jax.tree.map(np.asarray, _instances.run_fast(_batch, ws, keys, k=k))
         b = tally.batch(ws.shape[0], f"n={n} d={d} k={k}")
         for name, x in q.items():
@@ -88,7 +87,6 @@ def _check_float(ctx, tally):
         b.true("centred: equality holds", q["centred"]["prune"] - q["centred"]["fold"]
                <= tolerance(ws.dtype, scale=q["centred"]["w_sq"], terms=n * d), family=fam)
         b.done()
-        ctx.progress.update(step + 1, len(shapes) + 1, f"float n={n} d={d} k={k}")
 
 
 def _check_exact(ctx, tally):
@@ -124,10 +122,11 @@ def _check_exact(ctx, tally):
 def check(ctx: Context) -> Tally:
     tally = Tally()
     _check_float(ctx, tally)
+    ctx.progress.begin(len(_instances.shapes(ctx.scale)) + 1,
+                       len(_instances.shapes(ctx.scale)) + 1, "exact rational arithmetic")
     _check_exact(ctx, tally)
-    (n, d, k), ws, _, _ = next(iter(_instances.shape_batches(ctx, 3)))
+    (n, d, k), ws, _, _ = next(iter(_instances.shape_batches(ctx, 3, announce=False)))
     _selfcheck.check(tally, np.asarray(ws), k)
-    ctx.progress.update(1, 1, "exact")
     tally.details |= {"families": list(_instances.NAMES),
                       "shapes": [list(x) for x in _instances.shapes(ctx.scale)]}
     return tally

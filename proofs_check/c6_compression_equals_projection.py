@@ -150,6 +150,7 @@ def check(ctx: Context) -> Tally:
     counterexamples: dict = {}
     counts: dict = {}
     for step, kind in enumerate(KINDS):
+        ctx.progress.begin(step + 1, len(KINDS), f"{kind} networks")
         gen = _networks.rng(ctx.seed, 6, step)
         widths = networks.hidden_widths(jax.eval_shape(lambda kind=kind: _networks.carve(
             kind, jnp.zeros((_networks.BANK_ROWS, _networks.BANK_COLS)))))
@@ -188,7 +189,6 @@ def check(ctx: Context) -> Tally:
                         "= projected net (every sigma)", x["absorbed_gap"], 0.0, **kw)
         b.done()
         counts[kind] = _counts(kind)
-        ctx.progress.update(step + 1, len(KINDS), kind)
     tally.details = {
         "kinds": {"mlp": {"sizes": list(_networks.MLP_SIZES)},
                   "cnn": {"in_shape": list(_networks.CNN_SHAPE[0]),

@@ -295,7 +295,8 @@ def check(ctx: Context) -> Tally:
     steps = (_c7_layers.check_activations, _c7_layers.check_spectral, _c7_layers.check_layers,
              _check_gated, _check_mlps, _c7_constructed.check)
     for i, step in enumerate(steps):
+        ctx.progress.begin(i + 1, len(steps), f"{step.__module__.split('.')[-1]}."
+                                              f"{step.__name__}")
         step(ctx, tally)
-        ctx.progress.update(i + 1, len(steps), step.__name__.lstrip("_")[6:] or "constructed")
     tally.details |= {"families": list(_networks.FAMILIES)}
     return tally

@@ -50,9 +50,9 @@ class Progress:
     """Progress on stderr, one line per step (silent when disabled), written by ``rich``
     (plain text when stderr is not a terminal): never on stdout, so tables stay clean.
 
-    :meth:`step` names the step that starts now; :meth:`update` reports ``done`` of
-    ``total`` finished (the checkers' counter). Lines of claims running side by side in
-    threads never mix: each line is written whole under a lock.
+    :meth:`step` names the step that starts now, counting steps itself; :meth:`begin` does
+    the same for step ``i`` of a known ``total`` (the checkers' steps). Lines of claims
+    running side by side in threads never mix: each line is written whole under a lock.
     """
 
     def __init__(self, enabled: bool, label: str = "", total: int | None = None):
@@ -83,12 +83,15 @@ class Progress:
         self._write(f"{self._head()} {count}{name}")
 
     def update(self, done: int, total: int, note: str = "") -> None:
-        """Report ``done`` of ``total`` parts finished, the last one ``note``."""
-        if not self.enabled:
-            return
-        frac = done / max(total, 1)
-        bar = "#" * int(20 * frac) + "." * (20 - int(20 * frac))
-        self._write(f"{self._head()} [{bar}] {done}/{total} done: {note}")
+        """Until the remaining checkers announce their steps: ``note`` as step ``done``."""
+        self.begin(done, total, note)
+
+    def begin(self, i: int, total: int, name: str) -> None:
+        """Announce step ``i`` (1-based) of ``total``, starting now:
+        ``label t s [i/total] name``."""
+        self.steps = i
+        if self.enabled:
+            self._write(f"{self._head()} [{i}/{total}] {name}")
 
 
 @dataclasses.dataclass

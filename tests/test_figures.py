@@ -61,17 +61,18 @@ def test_cli_progress_goes_to_stderr_naming_each_step_and_stdout_stays_clean(tmp
 def test_progress_writes_one_whole_line_per_step_to_stderr_only(capsys):
     from proofs_check.frame import Progress
 
-    p = Progress(True, "zoo", total=2)
+    p = Progress(True, "zoo", total=3)
     p.step("train 12 MLPs")
-    p.update(1, 2, "train")
-    p.step("compress")
+    p.begin(2, 3, "compress at 10 %")
+    p.step("compress at 20 %")
     Progress(False, "off").step("never shown")
     out, err = capsys.readouterr()
     assert out == ""
     lines = err.splitlines()
     assert len(lines) == 3 and "never shown" not in err
-    assert lines[0].startswith("zoo") and lines[0].endswith("[1/2] train 12 MLPs")
-    assert lines[1].endswith("1/2 done: train") and lines[2].endswith("[2/2] compress")
+    assert lines[0].startswith("zoo") and lines[0].endswith("[1/3] train 12 MLPs")
+    assert lines[1].endswith("[2/3] compress at 10 %")
+    assert lines[2].endswith("[3/3] compress at 20 %")
 
 
 def _caption(path):

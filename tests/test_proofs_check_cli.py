@@ -15,7 +15,7 @@ KEYS = {"id", "title", "trials", "violations", "worst_margin", "seconds", "detai
 
 def test_c3_report_has_the_documented_schema(tmp_path, capsys):
     out = tmp_path / "r.json"
-    assert cli.main(["--claims", "C3", "--json", str(out)]) == 0
+    assert cli.main(["--claims", "C3", "--json", str(out), "--progress"]) == 0
     report = json.loads(out.read_text())
     assert {"backend", "devices", "x64", "budget", "seed", "claims"} <= report.keys()
     assert report["x64"] is True and report["budget"] == "quick"
@@ -23,7 +23,12 @@ def test_c3_report_has_the_documented_schema(tmp_path, capsys):
     assert claim.keys() == KEYS and claim["id"] == "C3"
     assert claim["trials"] >= 100 and claim["violations"] == 0
     assert claim["details"]["exact"]["trials"] >= 100
-    assert "C3" in capsys.readouterr().out
+    std = capsys.readouterr()
+    assert "C3" in std.out and "[1/3]" not in std.out
+    # Progress names each step as it starts, on stderr: the shapes, then the exact part.
+    steps = [line.split("] ", 1)[1] for line in std.err.splitlines() if line.startswith("C3")]
+    assert steps[0].startswith("n=6 d=3 k=2") and steps[-1] == "exact rational arithmetic"
+    assert len(steps) == 3
 
 
 def _fake_checker(violate: bool):

@@ -29,6 +29,7 @@ import functools
 import hashlib
 import itertools
 import json
+import math
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -40,7 +41,9 @@ import numpy as np
 import optax
 
 from projgeo import compress_network, networks
-from projgeo.kmeans import fold
+from projgeo.kmeans import fold, lloyd
+from projgeo.kmeans.lloyd import capacity
+from projgeo.projectors import FoldProjector
 from projgeo.pruning import keep_count, magnitude_prune
 
 N_TRAIN = 1200
@@ -287,6 +290,12 @@ def evaluate(params_list: Sequence, cfgs: Sequence[Config], ratios: Sequence[flo
     """Test accuracy of every MLP, uncompressed and at each ratio by pruning and folding
     (``on_step(name)`` is called as each shape and ratio starts).
 
+    The networks are those of :func:`compressed` (same keys, same partitions), computed in
+    two stages so that compiling does not grow with the number of ratios: the folds of a
+    shape's layers run vmapped over its networks with ``k`` traced (one program per layer and
+    capacity bucket of :func:`projgeo.kmeans.lloyd.capacity`), then each ratio's compression
+    (C6) and evaluation, small programs, compile per kept widths.
+
     Returns:
       ``(accuracy (N,), prune (N, R), fold (N, R))``.
     """
@@ -302,6 +311,7 @@ def evaluate(params_list: Sequence, cfgs: Sequence[Config], ratios: Sequence[flo
             jnp.array([cfgs[i].seed for i in idx]))
         c = cfgs[idx[0]]
         widths = networks.hidden_widths(params_list[idx[0]])
+        layer_keys = jax.vmap(functools.partial(jax.random.split, num=len(widths)))(keys)
         seen: dict[tuple[int, ...], int] = {}
         for r, ratio in enumerate(ratios):
             ks = tuple(keep_count(n, float(ratio)) for n in widths)
@@ -312,15 +322,48 @@ def evaluate(params_list: Sequence, cfgs: Sequence[Config], ratios: Sequence[flo
             seen[ks] = r
             _announce(on_step, f"compress {len(idx)} {what} width={c.width} depth={c.depth} "
                                f"at ratio {100 * ratio:g} %: prune, fold")
-            for method, table in (("prune", prune_acc), ("fold", fold_acc)):
-                small = _compress_batch(stacked, keys, method=method, ratio=float(ratio))
-                table[idx, r] = np.asarray(_batched_accuracy(small, x_te, y_te))
+            small = _pruned_batch(stacked, ks=ks)
+            prune_acc[idx, r] = np.asarray(_batched_accuracy(small, x_te, y_te))
+            labels = tuple(
+                _fold_labels_batch(stacked, layer_keys[:, layer], np.int32(k), layer=layer,
+                                   cap=capacity(n, k))
+                for layer, (n, k) in enumerate(zip(widths, ks, strict=True)))
+            small = _folded_batch(stacked, labels, ks=ks)
+            fold_acc[idx, r] = np.asarray(_batched_accuracy(small, x_te, y_te))
     return acc, prune_acc, fold_acc
 
 
-@functools.partial(jax.jit, static_argnames=("method", "ratio"))
-def _compress_batch(stacked, keys, *, method: str, ratio: float):
-    return jax.vmap(lambda p, k: compressed(p, method, ratio, key=k))(stacked, keys)
+@functools.partial(jax.jit, static_argnames=("layer", "cap"))
+def _fold_labels_batch(stacked, keys, k, *, layer: int, cap: int):
+    """The labels of :func:`projgeo.fold` (default effort, bisecting seeding) of layer
+    ``layer``'s rows of every network, ``k ≤ cap`` traced: one program per capacity."""
+    def one(p, key):
+        rows = compress_network.layer_rows(p, layer)
+        opts = lloyd.options(*lloyd.effort_caps("default"), 0.0, rows.dtype)
+        st, _, _ = lloyd.solve(lloyd.normalise(rows)[0], k, cap, opts, key=key,
+                               seeding="bisect", n_local_trials=2 + int(math.log(cap)))
+        return st.labels
+
+    return jax.vmap(one)(stacked, keys)
+
+
+@functools.partial(jax.jit, static_argnames=("ks",))
+def _pruned_batch(stacked, *, ks: tuple[int, ...]):
+    def one(p):
+        return compress_network.compress(
+            p, [magnitude_prune(compress_network.layer_rows(p, layer), k)
+                for layer, k in enumerate(ks)])
+
+    return jax.vmap(one)(stacked)
+
+
+@functools.partial(jax.jit, static_argnames=("ks",))
+def _folded_batch(stacked, labels, *, ks: tuple[int, ...]):
+    def one(p, lab):
+        return compress_network.compress(
+            p, [FoldProjector(lb, k) for lb, k in zip(lab, ks, strict=True)])
+
+    return jax.vmap(one)(stacked, labels)
 
 
 def spec_hash(spec: Spec) -> str:

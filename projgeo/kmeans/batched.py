@@ -291,7 +291,7 @@ def certified_fold_batch(
     ws = _checks.as_float_array(ws, "ws")
     if ws.ndim != 3 or 0 in ws.shape:
         raise ValueError(f"ws must be {BATCH_FORM}; got shape {tuple(ws.shape)}.")
-    if _checks.is_concrete(ws) and not bool(jnp.all(jnp.isfinite(ws))):
+    if _checks.is_concrete(ws) and not _checks.all_finite(ws):
         raise ValueError("ws must be finite; it contains NaN or Inf.")
     n = ws.shape[1]
     k = _checks.check_k(k, n)
