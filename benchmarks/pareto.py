@@ -24,8 +24,9 @@ Settings (``SETTINGS``; ``--quick`` uses ``QUICK_SETTINGS``, recorded in the JSO
 * ott-jax ``k_means`` (the JAX-native peer), jitted, second call: defaults (``n_init=10``)
   and ``n_init=1``;
 * projgeo :func:`projgeo.fold`: ``effort`` fast, default, best, and a few explicit caps
-  ``(max_iter, refine_iter, split_merge_iter)``; all share one compiled program per shape
-  (the caps are traced), compiled by a warm-up call that is not timed.
+  ``(max_iter, refine_iter, split_merge_iter)`` from the bisecting and from the Ward-like
+  seeding; one compiled program per shape and seeding (the caps are traced), compiled by
+  warm-up calls that are not timed.
 
 Short runs are repeated (``REPEAT_UNDER``, the same rule for every method), the fastest kept.
 """
@@ -48,18 +49,22 @@ from benchmarks import methods as M
 REPEAT_UNDER = ((1.0, 3), (4.0, 2))
 
 #: projgeo caps swept besides the three effort presets: (max_iter, refine_iter, split_merge).
-PROJGEO_CAPS = ((1, 0, 0), (2, 0, 0), (1, 3, 0), (3, 5, 0), (5, 20, 0), (10, 50, 1),
-                (20, 100, 2), (50, 300, 4))
+PROJGEO_CAPS = ((1, 0, 0), (1, 3, 0), (3, 5, 0), (5, 20, 0), (10, 50, 1), (20, 100, 2),
+                (50, 300, 4))
+#: Caps swept from ``seeding="ward"`` (bottom-up merges; where n ≤ 8192).
+WARD_CAPS = ((1, 0, 0), (1, 5, 0), (5, 20, 0), (20, 100, 2))
 
 SETTINGS = {
     "faiss": {"niter": (5, 10, 20, 50)},
     "sklearn": {"n_init": (1, 10)},
     "ward": {},
     "ott": {"n_init": (1, 10)},
-    "projgeo": {"effort": ("fast", "default", "best"), "caps": PROJGEO_CAPS},
+    "projgeo": {"effort": ("fast", "default", "best"), "caps": PROJGEO_CAPS,
+                "ward_caps": WARD_CAPS},
 }
 QUICK_SETTINGS = {**SETTINGS, "faiss": {"niter": (5, 20, 50)},
-                  "projgeo": {"effort": ("fast", "default", "best"), "caps": PROJGEO_CAPS[:7]}}
+                  "projgeo": {"effort": ("fast", "default", "best"), "caps": PROJGEO_CAPS[:6],
+                              "ward_caps": WARD_CAPS}}
 PEERS = ("faiss", "ward", "sklearn", "ott")
 
 #: (shape, family) cases: the shapes of :data:`benchmarks.cases.SHAPES`. ``low_rank`` is the
@@ -183,9 +188,11 @@ def settings_of(method: str, table: dict) -> list[dict]:
     """The keyword settings of one method's points."""
     s = table[method]
     if method == "projgeo":
-        caps = [dict(zip(("max_iter", "refine_iter", "split_merge_iter"), c, strict=True))
-                for c in s["caps"]]
-        return [{"effort": e} for e in s["effort"]] + caps
+        names = ("max_iter", "refine_iter", "split_merge_iter")
+        caps = [dict(zip(names, c, strict=True)) for c in s["caps"]]
+        ward = [{"seeding": "ward", **dict(zip(names, c, strict=True))}
+                for c in s.get("ward_caps", ())]
+        return [{"effort": e} for e in s["effort"]] + caps + ward
     if not s:
         return [{}]
     (name, values), = s.items()
@@ -205,9 +212,11 @@ def case_points(w, k: int, *, seed: int, table: dict, skip: dict | None = None,
 
     skip = skip or {}
     threads = "both"
-    # Compile projgeo's one program for this shape (the caps are traced): not timed.
-    jax.block_until_ready(projgeo.fold(jax.numpy.asarray(w), k, key=jax.random.key(seed),
-                                       effort="fast"))
+    # Compile projgeo's programs for this shape (one per seeding; the caps are traced):
+    # not timed.
+    for seeding in ("bisect", "ward"):
+        jax.block_until_ready(projgeo.fold(jax.numpy.asarray(w), k, key=jax.random.key(seed),
+                                           max_iter=1, seeding=seeding))
     points = []
     for method in ("projgeo", *PEERS):
         if method == "faiss" and not M.faiss_available():
