@@ -223,3 +223,26 @@ def test_fast_and_best_efforts_seed_by_ward_merges_where_n_over_k_is_small():
     assert np.unique(np.asarray(best.labels)).size == 12
     with pytest.raises(ValueError, match="seeding='ward' holds an n×n matrix"):
         pg.fold(np.zeros((8193, 1)), 4, key=key, seeding="ward")
+
+
+def test_ward_merge_distances_equal_the_distances_of_the_merged_means():
+    from projgeo.kmeans.seeding import merged_distances
+
+    rng = np.random.default_rng(4)
+    w = rng.standard_normal((9, 3))
+    labels = np.array([0, 0, 1, 2, 2, 2, 3, 4, 5])  # six clusters of sizes 2, 1, 3, 1, 1, 1
+    sizes = np.bincount(labels).astype(float)
+    mu = np.stack([w[labels == j].mean(axis=0) for j in range(6)])
+    d2 = np.sum((mu[:, None] - mu[None]) ** 2, axis=2)
+    chosen = np.array([True, False, True, False, False, False])
+    partner = np.array([1, 0, 4, 3, 2, 5])  # 1 joins 0, 4 joins 2
+    new, new_sizes, gone = merged_distances(jax.numpy.asarray(d2), jax.numpy.asarray(sizes),
+                                            jax.numpy.asarray(chosen),
+                                            jax.numpy.asarray(partner, np.int32))
+    merged = np.array([0, 0, 2, 3, 2, 5])[labels]
+    live = [0, 2, 3, 5]
+    mu2 = np.stack([w[merged == j].mean(axis=0) for j in live])
+    want = np.sum((mu2[:, None] - mu2[None]) ** 2, axis=2)
+    assert_close(np.asarray(new)[np.ix_(live, live)], want, w=w)
+    assert np.asarray(gone).tolist() == [False, True, False, False, True, False]
+    assert np.asarray(new_sizes)[live].tolist() == [3.0, 4.0, 1.0, 1.0]

@@ -143,6 +143,26 @@ def bisect(w, cap: int, k=None, *, growth: float = 2.0, power_iter: int = SEED_P
 AGGLOMERATE_MAX_N = 8192
 
 
+def merged_distances(d2, sizes, chosen, partner):
+    """Squared distances between cluster means after cluster ``partner[a]`` joins ``a`` for
+    every chosen ``a`` (disjoint pairs), without the rows (Lance–Williams): for
+    ``A = a ∪ b`` and any point y, ``||μ_A − y||² = α||μ_a − y||² + β||μ_b − y||² −
+    αβ||μ_a − μ_b||²``, ``α = n_a/n_A``, ``β = n_b/n_A``; once over the rows of ``d2``, once
+    over its columns. Returns (d2, sizes, gone): the merged-away clusters have size 0.
+    """
+    n = d2.shape[0]
+    idx = jnp.arange(n, dtype=jnp.int32)
+    q = jnp.where(chosen, partner, idx)
+    s_q = jnp.where(chosen, sizes[q], 0.0)
+    alpha = sizes / jnp.maximum(sizes + s_q, 1.0)
+    beta = s_q / jnp.maximum(sizes + s_q, 1.0)
+    corr = alpha * beta * d2[idx, q]
+    r = alpha[:, None] * d2 + beta[:, None] * d2[q, :] - corr[:, None]
+    d2 = jnp.maximum(alpha[None, :] * r + beta[None, :] * r[:, q] - corr[None, :], 0.0)
+    gone = jnp.zeros(n, bool).at[jnp.where(chosen, partner, n)].set(True, mode="drop")
+    return d2, jnp.where(gone, 0.0, sizes + s_q), gone
+
+
 def agglomerate(w, k):
     """Ward-like seeding: labels (n,) in [0, k) by rounds of reciprocal-nearest merges.
 
@@ -185,20 +205,9 @@ def agglomerate(w, k):
         offered = jnp.sum(mutual, dtype=jnp.int32)
         chosen = mutual & (rank < jnp.where(2 * offered <= need, need,
                                             jnp.maximum((need + 1) // 2, 1)))
-        # Cluster b = partner[a] joins a. The distances between the means follow without
-        # touching the rows (Lance–Williams): for A = a ∪ b and any point y,
-        # ||μ_A − y||² = α||μ_a − y||² + β||μ_b − y||² − αβ||μ_a − μ_b||², α = n_a/n_A;
-        # once over the rows of d2, once over its columns.
-        q = jnp.where(chosen, partner, idx)
-        s_q = jnp.where(chosen, sizes[q], 0.0)
-        alpha = sizes / jnp.maximum(sizes + s_q, 1.0)
-        beta = s_q / jnp.maximum(sizes + s_q, 1.0)
-        corr = alpha * beta * d2[idx, q]
-        r = alpha[:, None] * d2 + beta[:, None] * d2[q, :] - corr[:, None]
-        d2 = jnp.maximum(alpha[None, :] * r + beta[None, :] * r[:, q] - corr[None, :], 0.0)
+        # Cluster partner[a] joins a.
+        d2, sizes, gone = merged_distances(d2, sizes, chosen, partner)
         into = idx.at[jnp.where(chosen, partner, n)].set(idx, mode="drop")
-        gone = jnp.zeros(n, bool).at[jnp.where(chosen, partner, n)].set(True, mode="drop")
-        sizes = jnp.where(gone, 0.0, sizes + s_q)
         merged = jnp.sum(chosen, dtype=jnp.int32)
         return into[labels], alive & ~gone, sizes, d2, m - merged, merged == 0
 
