@@ -180,7 +180,8 @@ def test_effort_presets_set_the_caps_and_explicit_caps_override_them():
     w = np.asarray(pg.families.sample("clustered", jax.random.key(5), 40, 3))
     key = jax.random.key(0)
     fast = pg.fold(w, 6, key=key, effort="fast")
-    same = pg.fold(w, 6, key=key, max_iter=10, refine_iter=20, split_merge_iter=0)
+    same = pg.fold(w, 6, key=key, max_iter=10, refine_iter=20, split_merge_iter=0,
+                   seeding="ward")
     assert np.array_equal(np.asarray(fast.labels), np.asarray(same.labels))
     dflt = pg.fold(w, 6, key=key)
     assert np.array_equal(np.asarray(pg.fold(w, 6, key=key, effort="default").labels),
@@ -189,3 +190,59 @@ def test_effort_presets_set_the_caps_and_explicit_caps_override_them():
     assert np.unique(np.asarray(best.labels)).size == 6
     with pytest.raises(ValueError, match="effort must be one of"):
         pg.fold(w, 6, key=key, effort="max")
+
+
+def test_ward_seeding_recovers_well_separated_groups_with_exactly_k_clusters():
+    from projgeo.kmeans.seeding import agglomerate
+
+    rng = np.random.default_rng(3)
+    groups = np.repeat(np.arange(7), [1, 2, 3, 4, 5, 6, 9])
+    centres = 100.0 * rng.standard_normal((7, 4))
+    w = centres[groups] + 0.01 * rng.standard_normal((groups.size, 4))
+    labels = np.asarray(agglomerate(jax.numpy.asarray(w), 7))
+    assert np.unique(labels).size == 7
+    # The same partition up to the names of the clusters.
+    pairs = set(zip(groups.tolist(), labels.tolist(), strict=True))
+    assert len(pairs) == 7
+    for k in (1, 3, groups.size):
+        assert np.unique(np.asarray(agglomerate(jax.numpy.asarray(w), k))).size == k
+
+
+def test_fast_and_best_efforts_seed_by_ward_merges_where_n_over_k_is_small():
+    from projgeo.kmeans.lloyd import EFFORTS, effort_seeding
+
+    assert effort_seeding("best", 40, 6) == effort_seeding("fast", 40, 6) == "ward"
+    assert effort_seeding("best", 1000, 10) == "bisect"
+    assert effort_seeding("default", 40, 20) == "bisect"
+    w = np.asarray(pg.families.sample("gaussian", jax.random.key(2), 40, 3))
+    key = jax.random.key(0)
+    best = pg.fold(w, 12, key=key, effort="best")
+    ward = pg.fold(w, 12, key=key, seeding="ward", max_iter=EFFORTS["best"][0],
+                   refine_iter=EFFORTS["best"][1], split_merge_iter=EFFORTS["best"][2])
+    assert np.array_equal(np.asarray(best.labels), np.asarray(ward.labels))
+    assert np.unique(np.asarray(best.labels)).size == 12
+    with pytest.raises(ValueError, match="seeding='ward' holds an n×n matrix"):
+        pg.fold(np.zeros((8193, 1)), 4, key=key, seeding="ward")
+
+
+def test_ward_merge_distances_equal_the_distances_of_the_merged_means():
+    from projgeo.kmeans.seeding import merged_distances
+
+    rng = np.random.default_rng(4)
+    w = rng.standard_normal((9, 3))
+    labels = np.array([0, 0, 1, 2, 2, 2, 3, 4, 5])  # six clusters of sizes 2, 1, 3, 1, 1, 1
+    sizes = np.bincount(labels).astype(float)
+    mu = np.stack([w[labels == j].mean(axis=0) for j in range(6)])
+    d2 = np.sum((mu[:, None] - mu[None]) ** 2, axis=2)
+    chosen = np.array([True, False, True, False, False, False])
+    partner = np.array([1, 0, 4, 3, 2, 5])  # 1 joins 0, 4 joins 2
+    new, new_sizes, gone = merged_distances(jax.numpy.asarray(d2), jax.numpy.asarray(sizes),
+                                            jax.numpy.asarray(chosen),
+                                            jax.numpy.asarray(partner, np.int32))
+    merged = np.array([0, 0, 2, 3, 2, 5])[labels]
+    live = [0, 2, 3, 5]
+    mu2 = np.stack([w[merged == j].mean(axis=0) for j in live])
+    want = np.sum((mu2[:, None] - mu2[None]) ** 2, axis=2)
+    assert_close(np.asarray(new)[np.ix_(live, live)], want, w=w)
+    assert np.asarray(gone).tolist() == [False, True, False, False, True, False]
+    assert np.asarray(new_sizes)[live].tolist() == [3.0, 4.0, 1.0, 1.0]

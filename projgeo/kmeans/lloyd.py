@@ -48,7 +48,13 @@ from jaxtyping import Array, Bool, Float, Int, Scalar
 from projgeo import _checks, _scale
 from projgeo.kmeans import refine
 from projgeo.kmeans._kernels import counts, fill_empty, inertia, means, sq_dists
-from projgeo.kmeans.seeding import bisect, kmeans_plusplus, nearest_centre
+from projgeo.kmeans.seeding import (
+    AGGLOMERATE_MAX_N,
+    agglomerate,
+    bisect,
+    kmeans_plusplus,
+    nearest_centre,
+)
 from projgeo.projectors import FoldProjector
 
 
@@ -79,7 +85,7 @@ class KMeansResult(NamedTuple):
 
 _counts, _means, _inertia, _sq_dists, _fill_empty = counts, means, inertia, sq_dists, fill_empty
 
-SEEDINGS = ("bisect", "kmeans++")
+SEEDINGS = ("bisect", "kmeans++", "ward")
 
 #: Smallest capacity: every k ≤ CAPACITY_FLOOR shares one program (small k are cheap, and
 #: a program per power of two below 16 would cost more compile time than it saves).
@@ -182,6 +188,8 @@ def seed(ws, k, cap: int, key, *, seeding="bisect", n_local_trials: int = 2):
     if seeding == "kmeans++":
         centres = kmeans_plusplus(ws, cap, key, n_local_trials, k)
         return nearest_centre(ws, jnp.sum(ws * ws, axis=1), centres, k)
+    if seeding == "ward":
+        return agglomerate(ws, k)
     return bisect(_sketch(ws, key), cap, k)
 
 
@@ -225,11 +233,27 @@ def _fold_kernel(w, init_labels, key, k, opts, *, cap, n_local_trials, seeding, 
 #: ``effort=`` presets of :func:`fold`: (max_iter, refine_iter, split_merge_iter). Measured
 #: (float32, steady state, best of 2, 2 shared cores, load ≈ 3.5), 512×4608 → 256 low-rank:
 #: fast 0.33 s / inertia 164.269, default 0.67 s / 163.796; 2048×768 → 1024 gaussian: fast
-#: 0.89 s / 901.719, default 1.62 s / 901.145. "best" raises the caps where the default
-#: stops on one (it equalled the default on both: split–merge had converged in 16 rounds).
-#: Caps (20, 100, 2) reached the default's inertia on both in 0.53 s and 1.18 s: a candidate
-#: default once the Pareto benchmark (issue 14, item 1) covers more cases.
+#: 0.89 s / 901.719, default 1.62 s / 901.145 (bisecting seeding). "fast" and "best" seed
+#: by Ward-like merges (``seeding="ward"``) where ``n/k ≤ WARD_SEED_MAX_RATIO`` and
+#: ``n ≤ AGGLOMERATE_MAX_N``: on the 2048×768 → 1024 gaussian rows, caps (20, 100, 2)
+#: from that seeding reached 899.74 in 0.98 s against 901.145 in 0.71 s from bisecting
+#: (Ward: 901.08), 512×4608 → 256 244.615 in 0.26 s against 244.732 in 0.43 s (load
+#: 0.4-1.9; benchmarks.pareto has the fronts). The default keeps the bisecting seeding,
+#: so its results are those of earlier versions.
 EFFORTS = {"fast": (10, 20, 0), "default": (300, 1000, 16), "best": (1000, 10000, 64)}
+
+#: effort="fast" and "best" seed by :func:`projgeo.kmeans.seeding.agglomerate` up to this
+#: n/k: there
+#: clusters have a few rows each, a top-down seeding leaves Lloyd nothing to move, and a
+#: bottom-up one is what Ward's lower inertia comes from.
+WARD_SEED_MAX_RATIO = 8
+
+
+def effort_seeding(effort: str, n: int, k: int) -> str:
+    """The seeding an ``effort`` preset picks for n rows into k clusters."""
+    if effort in ("fast", "best") and n <= AGGLOMERATE_MAX_N and n <= WARD_SEED_MAX_RATIO * k:
+        return "ward"
+    return "bisect"
 
 
 def effort_caps(effort: str, max_iter=None, refine_iter=None, split_merge_iter=None):
@@ -267,7 +291,7 @@ def fold(
     refine_iter: int | None = None,
     split_merge_iter: int | None = None,
     tol: float = 0.0,
-    seeding: str = "bisect",
+    seeding: str | None = None,
     n_local_trials: int | None = None,
 ) -> KMeansResult:
     """Fold the rows of ``w`` into ``k`` clusters by k-means (C2, C4).
@@ -297,16 +321,19 @@ def fold(
         (when ``d > SKETCH_DIM``), or k-means++'s draws. Not used with ``init``.
       init: (n,) integer labels in [0, k) of a starting partition; empty clusters are
         filled first (which never increases the inertia).
-      effort: preset of the three caps below (:data:`EFFORTS`): ``"fast"`` (10, 20, 0:
-        about half the default's time, inertia 0.06–0.3 % higher where measured),
-        ``"default"`` (300, 1000, 16) or ``"best"`` (1000, 10000, 64). A cap given
-        explicitly overrides its preset value.
+      effort: preset of the three caps below (:data:`EFFORTS`): ``"fast"`` (10, 20, 0),
+        ``"default"`` (300, 1000, 16) or ``"best"`` (1000, 10000, 64); ``"fast"`` and
+        ``"best"`` also pick ``seeding="ward"`` where ``n ≤ 8·k`` and ``n ≤ 8192``
+        (:func:`effort_seeding`). A cap or seeding given explicitly overrides the preset's.
       max_iter: cap on Lloyd iterations (default: the preset's).
       refine_iter: cap on Hartigan batches per phase (default: the preset's).
       split_merge_iter: cap on split–merge rounds (default: the preset's).
       tol: relative inertia decrease under which Lloyd stops.
-      seeding: ``"bisect"`` (default: top-down principal splits, ``O(n·d·log k)``) or
-        ``"kmeans++"`` (greedy, as scikit-learn; ``O(trials·n·k·d)``, serial in k).
+      seeding: ``"bisect"`` (default, unless the effort picks ``"ward"``: top-down
+        principal splits, ``O(n·d·log k)``), ``"kmeans++"`` (greedy, as scikit-learn;
+        ``O(trials·n·k·d)``, serial in k) or ``"ward"`` (bottom-up merges of reciprocal
+        nearest clusters, :func:`projgeo.kmeans.seeding.agglomerate`; ``O(n²·d + rounds·n²)``
+        time and an n×n matrix, so ``n ≤ 8192``; best where n/k is small).
       n_local_trials: k-means++ candidates per centre (default ``2 + ⌊ln K⌋``, K the
         capacity, so that it is the same for every k of a bucket).
 
@@ -328,8 +355,13 @@ def fold(
     split_merge_iter = _check_count(split_merge_iter, "split_merge_iter")
     if not (isinstance(tol, int | float) and 0.0 <= tol < 1.0):
         raise ValueError(f"tol must be a float in [0, 1); got {tol!r}.")
+    if seeding is None:
+        seeding = effort_seeding(effort, n, k)
     if seeding not in SEEDINGS:
         raise ValueError(f"seeding must be one of {SEEDINGS}; got {seeding!r}.")
+    if seeding == "ward" and n > AGGLOMERATE_MAX_N:
+        raise ValueError(f"seeding='ward' holds an n×n matrix: expected n ≤ {AGGLOMERATE_MAX_N}, "
+                         f"got n = {n}; use seeding='bisect'.")
     cap = capacity(n, k)
     if n_local_trials is None:
         n_local_trials = 2 + int(math.log(cap))

@@ -137,3 +137,87 @@ def bisect(w, cap: int, k=None, *, growth: float = 2.0, power_iter: int = SEED_P
 
     labels, _, _ = jax.lax.while_loop(cond, body, (labels, jnp.int32(1), False))
     return labels
+
+
+#: Largest n for ``seeding="ward"``: each round holds an n×n matrix of merge costs.
+AGGLOMERATE_MAX_N = 8192
+
+
+def merged_distances(d2, sizes, chosen, partner):
+    """Squared distances between cluster means after cluster ``partner[a]`` joins ``a`` for
+    every chosen ``a`` (disjoint pairs), without the rows (Lance–Williams): for
+    ``A = a ∪ b`` and any point y, ``||μ_A − y||² = α||μ_a − y||² + β||μ_b − y||² −
+    αβ||μ_a − μ_b||²``, ``α = n_a/n_A``, ``β = n_b/n_A``; once over the rows of ``d2``, once
+    over its columns. Returns (d2, sizes, gone): the merged-away clusters have size 0.
+    """
+    n = d2.shape[0]
+    idx = jnp.arange(n, dtype=jnp.int32)
+    q = jnp.where(chosen, partner, idx)
+    s_q = jnp.where(chosen, sizes[q], 0.0)
+    alpha = sizes / jnp.maximum(sizes + s_q, 1.0)
+    beta = s_q / jnp.maximum(sizes + s_q, 1.0)
+    corr = alpha * beta * d2[idx, q]
+    r = alpha[:, None] * d2 + beta[:, None] * d2[q, :] - corr[:, None]
+    d2 = jnp.maximum(alpha[None, :] * r + beta[None, :] * r[:, q] - corr[None, :], 0.0)
+    gone = jnp.zeros(n, bool).at[jnp.where(chosen, partner, n)].set(True, mode="drop")
+    return d2, jnp.where(gone, 0.0, sizes + s_q), gone
+
+
+def agglomerate(w, k):
+    """Ward-like seeding: labels (n,) in [0, k) by rounds of reciprocal-nearest merges.
+
+    Starts from n singletons and their n×n squared distances (one product). Each round
+    takes the Ward cost of merging every pair of live clusters,
+    ``n_a n_b/(n_a+n_b)·||μ_a−μ_b||²``, and
+    merges the cheapest pairs that are each other's cheapest partner (all of them while
+    they are at most half of the ``m − k`` merges still needed, m live clusters; else the
+    cheapest ``⌈(m − k)/2⌉``), until k remain. Reciprocal-nearest merges are the ones Ward's
+    greedy order makes too (Ward's cost is reducible), so the result is close to Ward's
+    cut at k; near the cut the merges per round halve, so n/k = 2 takes about log₂ n
+    rounds; the distances of merged clusters follow by the Lance–Williams update, so a
+    round is ``O(n²)``. ``O(n²·d + rounds·n²)`` time and ``O(n²)`` memory: meant for
+    small n/k, where one Lloyd step from a top-down seeding barely moves (each cluster has
+    one or two rows).
+
+    Reference: Ward (1963); Murtagh (1983), reciprocal nearest neighbours.
+    """
+    n = w.shape[0]
+    idx = jnp.arange(n, dtype=jnp.int32)
+
+    def cond(state):
+        _, _, _, _, m, stuck = state
+        return (m > k) & ~stuck
+
+    def body(state):
+        labels, alive, sizes, d2, m, _ = state
+        cost = sizes[:, None] * sizes[None, :] / jnp.maximum(sizes[:, None] + sizes[None, :],
+                                                              1.0) * d2
+        cost = jnp.where((idx[:, None] == idx[None, :]) | ~alive[:, None] | ~alive[None, :],
+                         jnp.inf, cost)
+        partner = jnp.argmin(cost, axis=1).astype(jnp.int32)
+        mutual = alive & (partner[partner] == idx) & (idx < partner)
+        mcost = jnp.where(mutual, jnp.min(cost, axis=1), jnp.inf)
+        rank = jnp.zeros(n, jnp.int32).at[jnp.argsort(mcost)].set(idx)
+        # Near the cut (more than half the remaining merges on offer) only the cheaper
+        # half goes: a cluster that is not yet anyone's reciprocal partner may still owe
+        # a cheaper merge than the last reciprocal pairs (Ward would make it first).
+        need = m - k
+        offered = jnp.sum(mutual, dtype=jnp.int32)
+        chosen = mutual & (rank < jnp.where(2 * offered <= need, need,
+                                            jnp.maximum((need + 1) // 2, 1)))
+        # Cluster partner[a] joins a.
+        d2, sizes, gone = merged_distances(d2, sizes, chosen, partner)
+        into = idx.at[jnp.where(chosen, partner, n)].set(idx, mode="drop")
+        merged = jnp.sum(chosen, dtype=jnp.int32)
+        return into[labels], alive & ~gone, sizes, d2, m - merged, merged == 0
+
+    sq = jnp.sum(w * w, axis=1)
+    d2 = jnp.maximum(sq[:, None] - 2.0 * (w @ w.T) + sq[None, :], 0.0)
+    labels, alive, _, _, _, _ = jax.lax.while_loop(
+        cond, body, (idx, jnp.ones(n, bool), jnp.ones(n, w.dtype), d2, jnp.int32(n),
+                     jnp.bool_(False)))
+    # Live cluster ids → 0…k−1 in index order. A reciprocal pair always exists (the
+    # cheapest pair, ties to the lower index), so m reaches k; the clip only keeps the
+    # labels in range should rounding ever stall a round.
+    ids = (jnp.cumsum(alive.astype(jnp.int32)) - 1)[labels]
+    return jnp.minimum(ids, k - 1).astype(jnp.int32)
