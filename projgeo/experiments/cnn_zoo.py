@@ -12,7 +12,7 @@ or selected), its evaluation, its tables and its cache.
   conv layers). Every conv layer is compressed at the same ratio, both conv layers.
 * **Grid** (:data:`DEFAULT`): widths c ∈ {4, 6} × 3 optimizers × 2 learning rates × 2
   weight decays × 2 label smoothings × 2 training lengths (200, 400 steps) = 96 CNNs;
-  :data:`QUICK`: 12 (width 4, no weight decay, 300 steps).
+  :data:`QUICK`: 12 (width 4, no weight decay, 150 steps: 94–98 % test accuracy).
 
 Reference: arXiv 2602.18116, Sec. 5; THEORY.md C6, C8.
 """
@@ -30,7 +30,7 @@ from projgeo.experiments import zoo
 DEFAULT = zoo.Spec(widths=(4, 6), depths=(2,), label_smoothings=(0.0, 0.1), steps=(200, 400))
 #: The quick-budget CNN zoo: one width, 12 setups.
 QUICK = zoo.Spec(widths=(4,), depths=(2,), wd_levels=(0,), label_smoothings=(0.0, 0.1),
-                 steps=(300,))
+                 steps=(150,))
 #: Two CNNs, a few steps (tests).
 TINY = zoo.Spec(widths=(4,), depths=(2,), optimizers=("adam",), lr_levels=(1,),
                 wd_levels=(0,), label_smoothings=(0.0, 0.1), steps=(60,), ratios=(0.5,))
