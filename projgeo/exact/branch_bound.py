@@ -21,9 +21,11 @@ any sign on cannot-linked ones) is valid however early ADMM stops, as in
 
 Branching takes the undecided pair whose normalised relaxed entry
 ``Z̃_gh / √(Z̃_gg Z̃_hh)`` is closest to 1/2, must-link first. A node with exactly k groups
-is a leaf: its only partition is its groups. The incumbent starts as the best of a few
-:func:`projgeo.fold` runs. The search ends with ``lower_bound = min(incumbent, bounds of the
-open nodes) = inertia`` up to ``rel_gap``.
+is a leaf: its only partition is its groups. The incumbent starts as the best of
+:func:`projgeo.fold` and a few k-means++ restarts. Each child's ADMM starts from its
+parent's state, and a node whose bound stalls short of the incumbent is branched at once.
+The search ends with ``lower_bound = min(incumbent, bounds of the open nodes) = inertia``
+up to ``rel_gap``.
 
 Reference: THEORY.md C4, C5; Peng and Wei (2007); Piccialli, Sudoso and Wiegele, "SOS-SDP:
 an exact solver for minimum sum-of-squares clustering", INFORMS J. Comput. 34 (2022).
@@ -73,6 +75,10 @@ class ExactFoldBnB(NamedTuple):
         return _projector(self.labels)
 
 
+#: k-means++ restarts of the incumbent after the default fold (the bisecting seeding is
+#: deterministic: restarting it with another key finds the same fold). A better start prunes
+#: more: on 20×8 gaussian rows the default fold alone missed OPT at 5 of 17 ranks.
+RESTARTS = 8
 #: ADMM steps a node's bound may still take when its last gain per check, repeated, must
 #: reach the incumbent; a node whose bound stalls short of that is branched at once.
 HORIZON = 40
@@ -185,8 +191,11 @@ def exact_fold_bnb(w: Float[Array, "n d"], k: int, *, max_nodes: int = 20000,
         return result(labels, v, v, 0, True)
 
     best_labels, best = None, np.inf
-    for i in range(4):
-        lab = np.asarray(fold(jnp.asarray(ws), k, key=jax.random.fold_in(key, i)).labels)
+    wj = jnp.asarray(ws)
+    for i in range(1 + RESTARTS):  # the deterministic bisecting seeding, then k-means++ draws
+        sub = jax.random.fold_in(key, i)
+        res = fold(wj, k, key=sub) if i == 0 else fold(wj, k, key=sub, seeding="kmeans++")
+        lab = np.asarray(res.labels)
         v = _inertia(ws, lab)
         if v < best:
             best_labels, best = lab, v
