@@ -156,9 +156,9 @@ class AdmmState(NamedTuple):
     rho: the penalty ``ρ``.
     """
 
-    y: Float[Array, "m m"]
-    u: Float[Array, "m m"]
-    rho: Float[Array, ""]
+    y: Float[Array, "m m"] | Float[np.ndarray, "m m"]  # host copies on the B&B stack
+    u: Float[Array, "m m"] | Float[np.ndarray, "m m"]
+    rho: Float[Array, ""] | Float[np.ndarray, ""]
 
 
 def admm_dual_bound(g, e, fixed, k, *, gerr, stop_at, tol, max_iter: int, every: int,
