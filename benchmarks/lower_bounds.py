@@ -45,6 +45,7 @@ def measure(n: int, d: int, seed: int = 0, max_iter: int = 300) -> dict:
         _, first = _timed(call)
         lb, warm = _timed(call)
         bound = float(lb.sdp if method == "sdp" else lb.spectral)
+        rec["load_average"] = [round(x, 2) for x in os.getloadavg()]
         rec[method] = {
             "seconds": round(warm, 3), "first_call_seconds": round(first, 3),
             "bound": bound, "relative_gap": (fold - bound) / bound if bound > 0 else None,
@@ -60,8 +61,9 @@ BNB_FAMILIES = ("gaussian", "clustered", "heavy_tailed")
 
 
 def measure_bnb(n: int, d: int, seed: int = 0) -> list[dict]:
-    """Wall seconds and nodes of :func:`projgeo.exact_fold_bnb` over k = 2…n−1, per family
-    (the first call of a shape compiles: a warm-up call at k = 2 runs first, untimed)."""
+    """Wall and CPU seconds and nodes of :func:`projgeo.exact_fold_bnb` over k = 2…n−1 (and
+    per k), per family, with the load average at the end (the first call of a shape compiles:
+    a warm-up call at k = 2 and the incumbent's folds of every bucket run first, untimed)."""
     import jax
 
     import projgeo as pg
@@ -72,14 +74,22 @@ def measure_bnb(n: int, d: int, seed: int = 0) -> list[dict]:
         pg.exact_fold_bnb(w, 2)
         for k in range(2, n):  # compile the incumbent's folds of every bucket, untimed
             pg.fold(w, k, key=jax.random.key(0))
-        t, nodes, proved = time.perf_counter(), 0, True
+            pg.fold(w, k, key=jax.random.key(0), seeding="kmeans++")
+        per_k = []
+        t0, c0 = time.perf_counter(), time.process_time()
         for k in range(2, n):
+            t = time.perf_counter()
             r = pg.exact_fold_bnb(w, k)
-            nodes, proved = nodes + r.nodes, proved and r.proved
-        sec = time.perf_counter() - t
+            per_k.append({"k": k, "seconds": round(time.perf_counter() - t, 3),
+                          "nodes": r.nodes, "proved": r.proved})
+        sec, cpu = time.perf_counter() - t0, time.process_time() - c0
         out.append({"n": n, "d": d, "family": fam, "all_k_seconds": round(sec, 2),
-                    "mean_seconds_per_k": round(sec / (n - 2), 3), "nodes": nodes,
-                    "proved": proved})
+                    "all_k_cpu_seconds": round(cpu, 2),
+                    "mean_seconds_per_k": round(sec / (n - 2), 3),
+                    "max_seconds_per_k": max(r["seconds"] for r in per_k),
+                    "nodes": sum(r["nodes"] for r in per_k),
+                    "proved": all(r["proved"] for r in per_k), "per_k": per_k,
+                    "load_average": [round(x, 2) for x in os.getloadavg()]})
     return out
 
 

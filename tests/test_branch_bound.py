@@ -67,3 +67,20 @@ def test_bad_input_is_refused():
         exact_fold_bnb(np.ones((4, 2)), 5)
     with pytest.raises(ValueError, match="max_nodes must be"):
         exact_fold_bnb(np.ones((4, 2)), 2, max_nodes=0)
+
+
+def test_the_search_finds_the_optimum_from_a_poor_incumbent(monkeypatch):
+    """With the incumbent's folds replaced by a round-robin partition, the proof must come
+    from the bounds alone: a node closed on anything but a lower bound loses the optimum."""
+    from projgeo.exact import branch_bound as bb
+
+    class Poor:
+        def __init__(self, n, k):
+            self.labels = np.arange(n) % k
+
+    monkeypatch.setattr(bb, "fold", lambda w, k, **_: Poor(w.shape[0], k))
+    monkeypatch.setattr(bb, "RESTARTS", 0)
+    w = np.asarray(jax.random.normal(jax.random.key(7), (10, 2)), np.float64)
+    opt = np.asarray(exact_fold_path(w).inertia)
+    for k in (3, 4):
+        _agrees(exact_fold_bnb(w, k), float(opt[k - 1]), w)

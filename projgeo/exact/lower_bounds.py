@@ -128,25 +128,41 @@ def _ky_fan(a, r):
     return jnp.sum(jnp.where(jnp.arange(lam.shape[0]) < r, lam, 0.0))
 
 
-def _fantope(m, r, bisections: int = 60):
-    """Frobenius projection of symmetric ``m`` onto ``{0 ⪯ X ⪯ I, tr X = r}``."""
+def _fantope(m, r):
+    """Frobenius projection of symmetric ``m`` onto ``{0 ⪯ X ⪯ I, tr X = r}``.
+
+    The projection keeps ``m``'s eigenvectors and maps its eigenvalues ``λ`` to
+    ``clip(λ − θ, 0, 1)`` with ``Σ clip(λ_i − θ, 0, 1) = r``. That sum is piecewise linear
+    and non-increasing in ``θ`` with breakpoints ``λ_i`` and ``λ_i − 1``, so ``θ`` is found
+    exactly, without iterating: evaluate the sum at the ``2m`` sorted breakpoints and
+    interpolate linearly between the two that bracket ``r``.
+    """
     lam, q = _linalg.eigh(m)
-
-    def trace_at(theta):
-        return jnp.sum(jnp.clip(lam - theta, 0.0, 1.0))
-
-    def step(_, bracket):
-        lo, hi = bracket
-        mid = 0.5 * (lo + hi)
-        big = trace_at(mid) > r
-        return jnp.where(big, mid, lo), jnp.where(big, hi, mid)
-
-    lo, hi = jax.lax.fori_loop(0, bisections, step, (lam[0] - 1.0, lam[-1]))
-    gamma = jnp.clip(lam - 0.5 * (lo + hi), 0.0, 1.0)
+    points = jnp.sort(jnp.concatenate([lam - 1.0, lam]))
+    trace = jnp.sum(jnp.clip(lam[None, :] - points[:, None], 0.0, 1.0), axis=1)  # descending
+    r = jnp.asarray(r, lam.dtype)
+    hi = jnp.clip(jnp.sum(trace > r), 1, points.shape[0] - 1)  # trace[hi − 1] > r ≥ trace[hi]
+    p0, p1, t0, t1 = points[hi - 1], points[hi], trace[hi - 1], trace[hi]
+    frac = jnp.where(t0 > t1, (t0 - r) / jnp.where(t0 > t1, t0 - t1, 1.0), 0.0)
+    theta = jnp.where(trace[0] <= r, points[0], p0 + jnp.clip(frac, 0.0, 1.0) * (p1 - p0))
+    gamma = jnp.clip(lam - theta, 0.0, 1.0)
     return (q * gamma[None, :]) @ q.T
 
 
-def admm_dual_bound(g, e, fixed, k, *, gerr, stop_at, tol, max_iter: int, every: int):
+class AdmmState(NamedTuple):
+    """ADMM iterate of :func:`admm_dual_bound`, to warm-start a related problem.
+
+    Attributes: y: the clipped iterate ``Y``; u: the scaled dual ``U`` (``N = ρ·max(−U, 0)``);
+    rho: the penalty ``ρ``.
+    """
+
+    y: Float[Array, "m m"] | Float[np.ndarray, "m m"]  # host copies on the B&B stack
+    u: Float[Array, "m m"] | Float[np.ndarray, "m m"]
+    rho: Float[Array, ""] | Float[np.ndarray, ""]
+
+
+def admm_dual_bound(g, e, fixed, k, *, gerr, stop_at, tol, max_iter: int, every: int,
+                    init: AdmmState | None = None, horizon=None):
     """Best certified Peng–Wei dual bound ``LB(N)`` by ADMM on ``{Z ≥ 0, Z e = e, …}``.
 
     The one ADMM loop of the SDP bounds: the root bound of :func:`fold_lower_bound` (``e =
@@ -159,9 +175,12 @@ def admm_dual_bound(g, e, fixed, k, *, gerr, stop_at, tol, max_iter: int, every:
     sign on ``fixed`` entries) is certified: ``LB(N) = tr g − eᵀ(g + N)e − KyFan_{k−1}(Vᵀ(g +
     N)V)`` is a lower bound for any such ``N`` (weak duality), less its rounding allowance and
     ``gerr``. Residual balancing as in Boyd et al. (2011, §3.4.1). Stops at ``max_iter``
-    steps, once the residual is ≤ ``tol``, or once the bound reaches ``stop_at``.
+    steps, once the residual is ≤ ``tol``, or once the bound reaches ``stop_at``; with a
+    ``horizon`` (B&B nodes), also once the bound stalls: when even its last gain per check,
+    repeated for ``horizon`` more steps, would not reach ``stop_at``. The start is ``init``
+    (any state: the bound is valid from every ``N``) or ``Y = proj(0), U = 0, ρ = 1/m``.
 
-    Returns ``(bound, Z̃, iterations, residual)``.
+    Returns ``(bound, Z̃, iterations, residual, final AdmmState)``.
     """
     m = g.shape[0]
     basis = _householder_basis(e)
@@ -180,12 +199,18 @@ def admm_dual_bound(g, e, fixed, k, *, gerr, stop_at, tol, max_iter: int, every:
         scale = jnp.trace(g) + jnp.abs(e @ gn @ e) + jnp.sqrt(jnp.sum(gn**2))
         return lb - tolerance.FACTOR * tolerance.eps(dtype) * m * scale - gerr
 
+    inf = jnp.asarray(jnp.inf, dtype)
+
     def cond(state):
-        it, _, _, _, best, _, res = state
-        return (it < max_iter) & (best < stop_at) & ((it == 0) | (res > tol))
+        it, _, _, _, best, _, res, gain = state
+        stalled = jnp.zeros((), bool)
+        if horizon is not None:  # gain is +inf until a second bound was certified
+            reach = best + gain * (horizon / every)
+            stalled = (it > 0) & jnp.isfinite(stop_at) & (reach < stop_at)
+        return (it < max_iter) & (best < stop_at) & ((it == 0) | (res > tol)) & ~stalled
 
     def body(state):
-        it, y, u, rho, best, _, _ = state
+        it, y, u, rho, best, _, _, gain = state
         z = project(y - u + g / rho)
         y_new = jnp.where(fixed, 0.0, jnp.maximum(z + u, 0.0))
         u = u + z - y_new
@@ -193,17 +218,20 @@ def admm_dual_bound(g, e, fixed, k, *, gerr, stop_at, tol, max_iter: int, every:
         dual = rho * jnp.sqrt(jnp.sum((y_new - y) ** 2) / m)
         res = jnp.maximum(primal, dual)
         check = (it % every == every - 1) | (it + 1 >= max_iter) | (res <= tol)
-        lb = jax.lax.cond(check, lambda: certify(u, rho), lambda: -jnp.inf * jnp.ones((), dtype))
+        lb = jax.lax.cond(check, lambda: certify(u, rho), lambda: -inf)
+        # the gain of the last check; +inf until two finite bounds were seen (no stall yet)
+        new_best = jnp.maximum(best, lb)
+        gain = jnp.where(check, jnp.where(jnp.isfinite(best), new_best - best, inf), gain)
         factor = jnp.where(primal > 10.0 * dual, 2.0, jnp.where(dual > 10.0 * primal, 0.5, 1.0))
         factor = factor.astype(dtype)
-        return it + 1, y_new, u / factor, rho * factor, jnp.maximum(best, lb), z, res
+        return it + 1, y_new, u / factor, rho * factor, new_best, z, res, gain
 
-    y0 = project(jnp.zeros((m, m), dtype))
-    inf = jnp.asarray(jnp.inf, dtype)
-    state = (jnp.zeros((), jnp.int32), y0, jnp.zeros_like(g), jnp.asarray(1.0 / m, dtype),
-             -inf, y0, inf)
-    it, _, _, _, best, z, res = jax.lax.while_loop(cond, body, state)
-    return best, z, it, res
+    if init is None:
+        y0 = project(jnp.zeros((m, m), dtype))
+        init = AdmmState(y0, jnp.zeros_like(g), jnp.asarray(1.0 / m, dtype))
+    state = (jnp.zeros((), jnp.int32), init.y, init.u, init.rho, -inf, init.y, inf, inf)
+    it, y, u, rho, best, z, res, _ = jax.lax.while_loop(cond, body, state)
+    return best, z, it, res, AdmmState(y, u, rho)
 
 
 @functools.partial(jax.jit, static_argnames=("method", "max_iter"))
@@ -224,8 +252,9 @@ def _lower_bound(w, k, tol, *, method: str, max_iter: int) -> FoldLowerBound:
     # |tr G − tr Ĝ| ≤ rank·‖G − Ĝ‖₂ and |KyFan_{k−1} change| ≤ (k − 1)·‖G − Ĝ‖₂.
     gerr = (min(n, d) + k - 1) * (2 * sigma[0] * delta + delta**2) / jnp.where(tr > 0, tr, 1.0)
     e = jnp.full((n,), 1.0 / np.sqrt(n), w.dtype)
-    best, _, it, res = admm_dual_bound(g, e, jnp.zeros((n, n), bool), k, gerr=gerr,
-                                       stop_at=jnp.inf, tol=tol, max_iter=max_iter, every=10)
+    best, _, it, res, _ = admm_dual_bound(g, e, jnp.zeros((n, n), bool), k, gerr=gerr,
+                                          stop_at=jnp.inf, tol=tol, max_iter=max_iter,
+                                          every=10)
     sdp = jnp.maximum(best, 0.0) * tr * unit
     spectral = spectral * unit
     return FoldLowerBound(jnp.maximum(sdp, spectral), spectral, sdp, it, res)
