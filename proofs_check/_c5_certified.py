@@ -37,6 +37,7 @@ def certified_rates(ctx: Context, shapes=None) -> dict:
         shapes = SHAPES[min(s for s in SHAPES if s >= ctx.scale)]
     per_family = max(1, ctx.scale // 4)
     for si, (n, d) in enumerate(shapes):
+        ctx.progress.begin(si + 1, len(shapes), f"certified C5 rates {n}x{d} (SDP bounds)")
         table: dict = {}
         for fi, fam in enumerate(families.FAMILIES):
             rows: dict = {}
@@ -62,5 +63,4 @@ def certified_rates(ctx: Context, shapes=None) -> dict:
                 }
             table[fam] = rows
         out[f"{n}x{d}"] = table
-        ctx.progress.update(si + 1, len(shapes), f"certified C5 rates {n}x{d}")
     return out

@@ -35,6 +35,7 @@ def check(ctx: Context, tally: Tally) -> dict:
     shapes = SHAPES[min(s for s in SHAPES if s >= ctx.scale)]
     out: dict = {}
     for si, (n, d) in enumerate(shapes):
+        ctx.progress.begin(si + 1, len(shapes), f"exact branch and bound {n}x{d}, every k")
         names = list(families.FAMILIES)
         ks = sorted({max(1, min(n - 1, round((1 - r) * n))) for r in RATIOS})
         rows = []
@@ -66,5 +67,4 @@ def check(ctx: Context, tally: Tally) -> dict:
             "c5_exact_loss_rate": round(float(np.mean(loss)), 4),
             "c5_losses_by_family": {f: int(np.sum(loss[fam_ == f])) for f in names},
         }
-        ctx.progress.update(si + 1, len(shapes), f"exact branch and bound {n}x{d}")
     return out

@@ -56,6 +56,7 @@ def _check_exact(ctx: Context, tally: Tally) -> dict:
     batch = _instances.exact_batch_size(ctx.scale)
     shapes = [(draw, n, d) for draw, subs in _instances.exact_draws(ctx.scale) for n, d in subs]
     for step, (draw, n, d) in enumerate(shapes):
+        ctx.progress.begin(step + 1, len(shapes), f"exact optima n={n} d={d}, every k")
         e = _instances.exact_instances(ctx.seed, batch, draw, n, d)
         size = len(e.ws)
         w_sq = np.sum(e.ws ** 2, axis=(1, 2))[:, None]
@@ -87,7 +88,6 @@ def _check_exact(ctx: Context, tally: Tally) -> dict:
         b.done()
         info["matrices"] += size
         info["pairs"] += size * (n - 1)
-        ctx.progress.update(step + 1, len(shapes), f"exact n={n} d={d}")
     info["shapes"] = [[n, d] for _, n, d in shapes]
     info["draws"] = [{"draw": list(draw), "blocks": [list(x) for x in subs]}
                      for draw, subs in _instances.exact_draws(ctx.scale)]
@@ -140,6 +140,8 @@ def _check_folds(ctx: Context, tally: Tally) -> tuple[dict, dict]:
     exact_draws = {draw for draw, _ in _instances.exact_draws(ctx.scale)}
     for step, job in enumerate(jobs):
         n, d, k, default = job.n, job.d, job.k, job.default
+        ctx.progress.begin(step + 1, len(jobs), f"certified fold n={n} d={d} k={k + 1}"
+                                                + (" and default fold" if default else ""))
         ws, names, res = _instances.fold_instances(ctx.seed, job.batch, n, d, k, default,
                                                    job.families)
         res = {**res, "k": k, "ws": ws}
@@ -170,7 +172,6 @@ def _check_folds(ctx: Context, tally: Tally) -> tuple[dict, dict]:
             dflt["trials"] += stats["trials"]
             dflt["shapes"].append([n, d, k])
             dflt["by_shape"].append({"shape": [n, d, k], **stats})
-        ctx.progress.update(step + 1, len(jobs), f"fold n={n} d={d} k={k}")
     return cert, dflt
 
 

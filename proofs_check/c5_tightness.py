@@ -119,7 +119,7 @@ def _check_counterexamples(ctx: Context, tally: Tally, found: list) -> list:
     b.true("a counterexample OPT_fold(k) > OPT_prune(k) exists", [bool(picks)])
     b.done()
     out, seen, confirmed = [], {}, []
-    for step, f in enumerate(picks):
+    for f in picks:
         origin = {key: f[key] for key in ("family", "shape", "k")}
         for nonzero in (False, True):
             w = shrink(f["w"], nonzero_rows=nonzero)
@@ -135,7 +135,6 @@ def _check_counterexamples(ctx: Context, tally: Tally, found: list) -> list:
                              "rows_kept_nonzero": nonzero, "shrunk_from": []}
                 out.append(seen[key])
             seen[key]["shrunk_from"].append(origin)
-        ctx.progress.update(step + 1, len(picks) + 2, f"shrink {f['family']}")
     if confirmed:
         b = tally.batch(len(confirmed), "shrunk counterexamples")
         b.true("shrunk counterexample loses in exact rationals", confirmed)
@@ -203,13 +202,16 @@ def _check_c3_strict(ctx: Context, tally: Tally) -> dict:
 
 def check(ctx: Context) -> Tally:
     tally = Tally()
+    ctx.progress.step("exact loss rates, every k")
     rates, found, n_lost, n_pairs = _exact_rates(ctx)
+    ctx.progress.step(f"shrink {len(found)} counterexamples")
     examples = _check_counterexamples(ctx, tally, found)
+    ctx.progress.step("2x2 counterexample and strict C3 gains")
     two = _check_two_by_two(tally)
     c3 = _check_c3_strict(ctx, tally)
+    ctx.progress.step("loss rates at larger n")
     large = _large_rates(ctx)
     certified = _c5_certified.certified_rates(ctx)
-    ctx.progress.update(1, 1, "done")
     tally.details = {
         "counterexamples_found": len(found),
         "smallest_counterexamples": examples,

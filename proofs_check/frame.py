@@ -82,10 +82,6 @@ class Progress:
         count = f"[{self.steps}/{self.total}] " if self.total else f"[{self.steps}] "
         self._write(f"{self._head()} {count}{name}")
 
-    def update(self, done: int, total: int, note: str = "") -> None:
-        """Until the remaining checkers announce their steps: ``note`` as step ``done``."""
-        self.begin(done, total, note)
-
     def begin(self, i: int, total: int, name: str) -> None:
         """Announce step ``i`` (1-based) of ``total``, starting now:
         ``label t s [i/total] name``."""
