@@ -182,3 +182,21 @@ def test_the_zoo_does_not_depend_on_the_x64_flag(tiny):
                          timeout=600, check=True).stdout
     acc, fold_acc = json.loads(out.splitlines()[-1])
     assert acc == tiny.accuracy.tolist() and fold_acc == tiny.fold_accuracy.tolist()
+
+
+@pytest.mark.parametrize("which", ["mlp", "cnn"])
+def test_zoo_tables_are_the_accuracies_of_the_compressed_networks(tiny, tiny_cnn, which):
+    """The vmapped, compile-once evaluation gives, network by network, the accuracy of
+    ``compressed(params, method, ratio, key)`` with the key the zoo derives from the seed."""
+    from projgeo.experiments import cnn_zoo
+
+    z, spec = (tiny, zoo.TINY) if which == "mlp" else (tiny_cnn, cnn_zoo.TINY)
+    _, _, x_te, y_te = zoo.load_data(spec.seed)
+    x_te, y_te = jnp.asarray(x_te), jnp.asarray(y_te)
+    for i, (params, cfg) in enumerate(zip(z.params, z.configs, strict=True)):
+        key = jax.random.fold_in(jax.random.key(spec.seed), cfg.seed)
+        for r, ratio in enumerate(spec.ratios):
+            for method, table in (("prune", z.prune_accuracy), ("fold", z.fold_accuracy)):
+                small = zoo.compressed(params, method, float(ratio), key=key)
+                assert table[i, r] == pytest.approx(float(zoo.accuracy(small, x_te, y_te)),
+                                                    abs=1e-12), (method, ratio)
