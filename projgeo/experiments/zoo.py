@@ -339,7 +339,8 @@ def _fold_labels_batch(stacked, keys, k, *, layer: int, cap: int):
     ``layer``'s rows of every network, ``k ≤ cap`` traced: one program per capacity."""
     def one(p, key):
         rows = compress_network.layer_rows(p, layer)
-        opts = lloyd.options(*lloyd.effort_caps("default"), 0.0, rows.dtype)
+        max_iter, refine_iter, split_merge_iter = lloyd.effort_caps("default")
+        opts = lloyd.options(max_iter, refine_iter, split_merge_iter, 0.0, rows.dtype)
         st, _, _ = lloyd.solve(lloyd.normalise(rows)[0], k, cap, opts, key=key,
                                seeding="bisect", n_local_trials=2 + int(math.log(cap)))
         return st.labels
