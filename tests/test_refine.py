@@ -108,6 +108,6 @@ def test_bisect_seeding_finds_planted_clusters():
 def test_fold_rejects_bad_options():
     w = np.ones((N, D))
     with pytest.raises(ValueError, match="seeding"):
-        fold(w, K, key=jax.random.key(0), seeding="ward")
+        fold(w, K, key=jax.random.key(0), seeding="agglomerative")
     with pytest.raises(ValueError, match="split_merge_iter"):
         fold(w, K, key=jax.random.key(0), split_merge_iter=-1)
