@@ -121,12 +121,13 @@ def _check_exact(ctx, tally):
 
 def check(ctx: Context) -> Tally:
     tally = Tally()
+    shapes = _instances.shapes(ctx.scale)
     _check_float(ctx, tally)
-    ctx.progress.begin(len(_instances.shapes(ctx.scale)) + 1,
-                       len(_instances.shapes(ctx.scale)) + 1, "exact rational arithmetic")
+    steps = len(shapes) + 1  # the float shapes (announced by shape_batches), then exact
+    ctx.progress.begin(steps, steps, "exact rational arithmetic")
     _check_exact(ctx, tally)
     (n, d, k), ws, _, _ = next(iter(_instances.shape_batches(ctx, 3, announce=False)))
     _selfcheck.check(tally, np.asarray(ws), k)
     tally.details |= {"families": list(_instances.NAMES),
-                      "shapes": [list(x) for x in _instances.shapes(ctx.scale)]}
+                      "shapes": [list(x) for x in shapes]}
     return tally

@@ -29,7 +29,6 @@ import functools
 import hashlib
 import itertools
 import json
-import math
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -322,7 +321,7 @@ def evaluate(params_list: Sequence, cfgs: Sequence[Config], ratios: Sequence[flo
             seen[ks] = r
             _announce(on_step, f"compress {len(idx)} {what} width={c.width} depth={c.depth} "
                                f"at ratio {100 * ratio:g} %: prune, fold")
-            small = _pruned_batch(stacked, ks=ks)
+            small = _compress_batch(stacked, keys, method="prune", ratio=float(ratio))
             prune_acc[idx, r] = np.asarray(_batched_accuracy(small, x_te, y_te))
             labels = tuple(
                 _fold_labels_batch(stacked, layer_keys[:, layer], np.int32(k), layer=layer,
@@ -335,27 +334,16 @@ def evaluate(params_list: Sequence, cfgs: Sequence[Config], ratios: Sequence[flo
 
 @functools.partial(jax.jit, static_argnames=("layer", "cap"))
 def _fold_labels_batch(stacked, keys, k, *, layer: int, cap: int):
-    """The labels of :func:`projgeo.fold` (default effort, bisecting seeding) of layer
-    ``layer``'s rows of every network, ``k ≤ cap`` traced: one program per capacity."""
-    def one(p, key):
-        rows = compress_network.layer_rows(p, layer)
-        max_iter, refine_iter, split_merge_iter = lloyd.effort_caps("default")
-        opts = lloyd.options(max_iter, refine_iter, split_merge_iter, 0.0, rows.dtype)
-        st, _, _ = lloyd.solve(lloyd.normalise(rows)[0], k, cap, opts, key=key,
-                               seeding="bisect", n_local_trials=2 + int(math.log(cap)))
-        return st.labels
-
-    return jax.vmap(one)(stacked, keys)
+    """The labels of :func:`projgeo.fold` of layer ``layer``'s rows of every network, as in
+    :func:`projectors`, with ``k ≤ cap`` traced: one program per capacity."""
+    return jax.vmap(lambda p, key: lloyd.fold_at_capacity(
+        compress_network.layer_rows(p, layer), k, key, cap=cap).labels)(stacked, keys)
 
 
-@functools.partial(jax.jit, static_argnames=("ks",))
-def _pruned_batch(stacked, *, ks: tuple[int, ...]):
-    def one(p):
-        return compress_network.compress(
-            p, [magnitude_prune(compress_network.layer_rows(p, layer), k)
-                for layer, k in enumerate(ks)])
-
-    return jax.vmap(one)(stacked)
+@functools.partial(jax.jit, static_argnames=("method", "ratio"))
+def _compress_batch(stacked, keys, *, method: str, ratio: float):
+    """:func:`compressed` of every network (pruning: a small program per ratio)."""
+    return jax.vmap(lambda p, k: compressed(p, method, ratio, key=k))(stacked, keys)
 
 
 @functools.partial(jax.jit, static_argnames=("ks",))

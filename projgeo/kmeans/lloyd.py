@@ -249,11 +249,21 @@ EFFORTS = {"fast": (10, 20, 0), "default": (300, 1000, 16), "best": (1000, 10000
 WARD_SEED_MAX_RATIO = 8
 
 
+#: The seeding of the default effort, at every (n, k).
+DEFAULT_SEEDING = "bisect"
+
+
 def effort_seeding(effort: str, n: int, k: int) -> str:
     """The seeding an ``effort`` preset picks for n rows into k clusters."""
     if effort in ("fast", "best") and n <= AGGLOMERATE_MAX_N and n <= WARD_SEED_MAX_RATIO * k:
         return "ward"
-    return "bisect"
+    return DEFAULT_SEEDING
+
+
+def default_trials(cap: int) -> int:
+    """k-means++ candidates per centre by default: ``2 + ⌊ln K⌋`` for the capacity K, the
+    same for every k of a bucket."""
+    return 2 + int(math.log(cap))
 
 
 def effort_caps(effort: str, max_iter=None, refine_iter=None, split_merge_iter=None):
@@ -364,7 +374,7 @@ def fold(
                          f"got n = {n}; use seeding='bisect'.")
     cap = capacity(n, k)
     if n_local_trials is None:
-        n_local_trials = 2 + int(math.log(cap))
+        n_local_trials = default_trials(cap)
     n_local_trials = _checks.check_k(n_local_trials, 1 << 20, "n_local_trials")
     if key is not None:
         key = _checks.check_key(key)
@@ -379,6 +389,22 @@ def fold(
     res = _fold_kernel(w, init_labels, key, np.int32(k), opts, cap=cap,
                        n_local_trials=n_local_trials, seeding=seeding, warm=init is not None)
     return trim(res, k)
+
+
+def fold_at_capacity(w: Float[Array, "n d"], k, key, *, cap: int) -> KMeansResult:
+    """:func:`fold` at the default effort and seeding, for a ``k`` that may be traced (under
+    ``jit``/``vmap``): the program depends on the static capacity ``cap ≥ k`` only
+    (:func:`capacity`), so one compile serves every k of a bucket.
+
+    Unvalidated (for callers inside ``jit``, which validate first); the centroids keep their
+    ``(cap, d)`` shape, clusters ``k…cap−1`` empty. The labels and inertia are those of
+    ``fold(w, k, key=key)``.
+    """
+    max_iter, refine_iter, split_merge_iter = EFFORTS["default"]
+    opts = options(max_iter, refine_iter, split_merge_iter, 0.0, w.dtype)
+    return _fold_kernel(w, jnp.zeros(w.shape[0], jnp.int32), key, k, opts, cap=cap,
+                        n_local_trials=default_trials(cap), seeding=DEFAULT_SEEDING,
+                        warm=False)
 
 
 def _check_count(x, name: str) -> int:
