@@ -71,6 +71,11 @@ def faiss_available() -> bool:
     return importlib.util.find_spec("faiss") is not None
 
 
+def ott_available() -> bool:
+    """Whether ott-jax (the ``bench`` extra's JAX-native k-means peer) is installed."""
+    return importlib.util.find_spec("ott") is not None
+
+
 def faiss_kmeans(w: np.ndarray, k: int, *, seed: int = 0) -> dict:
     """faiss-cpu k-means, ``MAX_ITER`` Lloyd iterations (faiss never stops early)."""
     import faiss

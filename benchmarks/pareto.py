@@ -219,7 +219,9 @@ def case_points(w, k: int, *, seed: int, table: dict, skip: dict | None = None,
                                            max_iter=1, seeding=seeding))
     points = []
     for method in ("projgeo", *PEERS):
-        if method == "faiss" and not M.faiss_available():
+        # The optional peers of the ``bench`` extra are left out where not installed.
+        if (method == "faiss" and not M.faiss_available()) or (
+                method == "ott" and not M.ott_available()):
             continue
         for opts in settings_of(method, table):
             if method in skip and (skip[method] is None or any(
