@@ -80,7 +80,67 @@ def test_the_search_finds_the_optimum_from_a_poor_incumbent(monkeypatch):
 
     monkeypatch.setattr(bb, "fold", lambda w, k, **_: Poor(w.shape[0], k))
     monkeypatch.setattr(bb, "RESTARTS", 0)
+    monkeypatch.setattr(bb, "_heuristic", lambda w, k: (np.arange(w.shape[0]) % k,
+                                                        bb._inertia(w, np.arange(w.shape[0]) % k)))
     w = np.asarray(jax.random.normal(jax.random.key(7), (10, 2)), np.float64)
     opt = np.asarray(exact_fold_path(w).inertia)
     for k in (3, 4):
         _agrees(exact_fold_bnb(w, k), float(opt[k - 1]), w)
+
+
+def _scatter(w, labels):
+    labels = np.asarray(labels)
+    return sum(float(np.sum((w[labels == j] - w[labels == j].mean(0)) ** 2))
+               for j in np.unique(labels))
+
+
+def _separated(seed, noise, scales):
+    """10 rows: copies of 4 base rows (spread ``scales``) plus ``noise``: pairs across bases
+    cost far more than the optimum, so the search splits the rows into components."""
+    k1, k2, k3 = jax.random.split(jax.random.key(seed), 3)
+    base = np.asarray(jax.random.normal(k1, (4, 3)), np.float64) * np.asarray(scales)[:, None]
+    which = np.asarray(jax.random.permutation(k2, np.arange(10) % 4))
+    return base[which] + noise * np.asarray(jax.random.normal(k3, (10, 3)), np.float64)
+
+
+@pytest.mark.parametrize(("seed", "noise", "scales"), [
+    (0, 1e-6, (1.0, 1.0, 1.0, 1.0)),      # near-duplicates: OPT ≈ 1e-12 beyond k = 4
+    (1, 1e-2, (1.0, 3.0, 10.0, 30.0)),    # separated groups at several scales
+    (2, 1e-3, (1e-3, 1.0, 1e3, 1e6)),     # extreme scales
+])
+def test_separated_rows_split_into_components_and_each_k_is_exact(seed, noise, scales):
+    """The pair rule and the component split (every k, including the OPT ≈ 1e-12 range
+    where one SDP on all rows cannot resolve the optimum) agree with enumeration."""
+    w = _separated(seed, noise, scales)
+    path = exact_fold_path(w)
+    opt = np.asarray(path.inertia)
+    for k in range(2, 9):
+        r = exact_fold_bnb(w, k)
+        _agrees(r, float(opt[k - 1]), w)
+        assert len(np.unique(np.asarray(r.labels))) == k
+        # relative 1e-9 even where OPT is far below the tolerance of ‖W‖² (near-duplicates)
+        mine, theirs = _scatter(w, r.labels), _scatter(w, np.asarray(path.labels)[k - 1])
+        assert mine <= theirs * (1 + 1e-9), (k, mine, theirs)
+
+
+def test_a_near_optimal_incumbent_does_not_hide_the_optimum(monkeypatch):
+    """Rows: three pairs at distances 1 (a), 0.1 (b), 1.05 (c) among far-apart rows; at
+    k = n − 2 the optimum merges a and b (OPT = (1 + 0.01)/2), the incumbent b and c (0.556).
+    The pair rule may cut a pair only when its merge alone, ‖w_i − w_j‖²/2 = 0.5 for a, already
+    costs the incumbent; a rule that cut at ‖w_i − w_j‖² would lose the optimum."""
+    from projgeo.exact import branch_bound as bb
+
+    far = 10.0 * np.array([[0, 0], [1, 0], [0, 1], [1, 1], [2, 0], [0, 2], [2, 2]], float)
+    w = np.concatenate([far, far[:3] + np.array([[1.0, 0], [0, 0.1], [1.05, 0]])])
+    # rows 7, 8, 9 pair with rows 0 (a), 1 (b), 2 (c)
+    near = np.array([0, 1, 2, 3, 4, 5, 6, 7, 1, 2])  # b and c merged, a apart
+
+    class Near:
+        labels = near
+
+    monkeypatch.setattr(bb, "fold", lambda w, k, **_: Near())
+    monkeypatch.setattr(bb, "RESTARTS", 0)
+    opt = np.asarray(exact_fold_path(w).inertia)
+    assert abs(opt[7] - 0.505) < 1e-12 and _scatter(w, near) > 0.55
+    r = exact_fold_bnb(w, 8)
+    _agrees(r, float(opt[7]), w)

@@ -19,6 +19,17 @@ any sign on cannot-linked ones) is valid however early ADMM stops, as in
 :func:`projgeo.fold_lower_bound`. The problem is padded to ``n`` groups (padding has weight
 0 and is forced to 0), so one compiled bound serves every node and every k of a shape.
 
+Two cheap rules cut pairs before any SDP. Merging groups g and h costs at least
+``Σ scatter + m_g m_h/(m_g + m_h)·‖c_g − c_h‖²`` (``‖w_i − w_j‖²/2`` for two rows), so a
+pair whose merge alone reaches the closing threshold is cannot-linked at that node (its
+forbidden completions are no better than the incumbent). At the root of each (sub)problem,
+where such pairs split the rows into several connected components of the "may share a
+cluster" graph, every component is solved alone for each number of clusters it may take
+(recursively, centred on its own rows, so its bound has its own, finer, scale: near-duplicate
+rows whose OPT is 1e-12 of ``‖W‖²`` are resolved to the relative gap) and the cheapest
+allocation of the k clusters is the optimum; sub-problems start from a host-side incumbent
+(Ward's agglomeration and farthest-first seeds, each polished by Hartigan moves).
+
 Branching takes the undecided pair whose normalised relaxed entry
 ``Z̃_gh / √(Z̃_gg Z̃_hh)`` is closest to 1/2, must-link first. A node with exactly k groups
 is a leaf: its only partition is its groups. The incumbent starts as the best of
@@ -138,6 +149,179 @@ def _inertia(ws, labels):
     return scatter
 
 
+def _hartigan(ws, labels, k):
+    """Single-row moves that lower the inertia (exact Hartigan gains), until none does."""
+    labels = np.asarray(labels).copy()
+    sizes = np.bincount(labels, minlength=k).astype(ws.dtype)
+    sums = np.zeros((k, ws.shape[1]), ws.dtype)
+    np.add.at(sums, labels, ws)
+    for _ in range(50 * ws.shape[0]):
+        means = sums / np.maximum(sizes, 1)[:, None]
+        d2 = np.sum((ws[:, None, :] - means[None]) ** 2, axis=-1)
+        own = sizes[labels]
+        # a row alone in its cluster stays (k non-empty clusters): it gains -inf
+        leave = np.where(own > 1, own / np.maximum(own - 1, 1) * d2[np.arange(len(ws)), labels],
+                         -np.inf)
+        gain = leave[:, None] - sizes / (sizes + 1) * d2  # inertia drop of moving i to j
+        gain[np.arange(len(ws)), labels] = -np.inf
+        i, j = np.unravel_index(np.argmax(gain), gain.shape)
+        if not gain[i, j] > 1e-12 * max(float(np.max(d2)), 1e-300):
+            break
+        a = labels[i]
+        sizes[a] -= 1
+        sizes[j] += 1
+        sums[a] -= ws[i]
+        sums[j] += ws[i]
+        labels[i] = j
+    return labels
+
+
+def _heuristic(ws, k):
+    """A deterministic incumbent of a sub-problem (host, NumPy; n is small): Ward's
+    agglomeration and farthest-first seeds from every row, each polished by Hartigan moves."""
+    n = ws.shape[0]
+    group = np.arange(n)
+    while len(np.unique(group)) > k:  # Ward: merge the pair of least merge cost
+        sizes, means, _ = _groups(ws, np.unique(group, return_inverse=True)[1])
+        group = np.unique(group, return_inverse=True)[1]
+        d2 = np.sum((means[:, None] - means[None]) ** 2, axis=-1)
+        cost = sizes[:, None] * sizes[None] / (sizes[:, None] + sizes[None]) * d2
+        np.fill_diagonal(cost, np.inf)
+        a, b = np.unravel_index(np.argmin(cost), cost.shape)
+        group = np.where(group == max(a, b), min(a, b), group)
+    starts = [np.unique(group, return_inverse=True)[1]]
+    d2 = np.sum((ws[:, None] - ws[None]) ** 2, axis=-1)
+    for first in range(n):
+        seeds = [first]
+        for _ in range(k - 1):
+            seeds.append(int(np.argmax(np.min(d2[:, seeds], axis=1))))
+        starts.append(np.argmin(d2[:, seeds], axis=1))
+    best_labels = _hartigan(ws, starts[0], k)  # Ward's k clusters, polished
+    best = _inertia(ws, best_labels)
+    for lab in starts[1:]:
+        if len(np.unique(lab)) < k:
+            continue
+        lab = _hartigan(ws, np.unique(lab, return_inverse=True)[1], k)
+        v = _inertia(ws, lab)
+        if v < best and len(np.unique(lab)) == k:
+            best_labels, best = lab, v
+    return best_labels, best
+
+
+def _components(free):
+    """Connected components (labels ``0…r−1``, in order of first row) of the graph ``free``."""
+    n = free.shape[0]
+    comp = np.full(n, -1)
+    r = 0
+    for s in range(n):
+        if comp[s] >= 0:
+            continue
+        todo = [s]
+        comp[s] = r
+        while todo:
+            i = todo.pop()
+            for j in np.flatnonzero(free[i] & (comp < 0)):
+                comp[j] = r
+                todo.append(int(j))
+        r += 1
+    return comp, r
+
+
+class _Found(NamedTuple):
+    labels: np.ndarray
+    inertia: float
+    lower: float
+    nodes: int
+
+
+def _closed_form(ws, k):
+    """``k = n``, ``k = 1`` and ``k = n − 1`` (merge the closest pair), or None."""
+    n = ws.shape[0]
+    if k == n:
+        return _Found(np.arange(n), 0.0, 0.0, 0)
+    if k == 1:
+        v = _inertia(ws, np.zeros(n, int))
+        return _Found(np.zeros(n, int), v, v, 0)
+    if k == n - 1:  # merge the closest pair: cost ‖w_i − w_j‖²/2, every pair tried
+        d2 = np.sum((ws[:, None, :] - ws[None, :, :]) ** 2, axis=-1)
+        i, j = np.unravel_index(np.argmin(d2 + np.diag(np.full(n, np.inf))), d2.shape)
+        labels = np.arange(n) - (np.arange(n) > max(i, j))
+        labels[max(i, j)] = min(i, j)
+        v = _inertia(ws, labels)
+        return _Found(labels, v, v, 0)
+    return None
+
+
+def _slack(ws):
+    return tolerance.tolerance(ws.dtype, scale=float(np.sum(ws * ws)), terms=ws.size)
+
+
+def _solve(ws, k, pad, labels: np.ndarray | None, best, rel_gap, budget, max_iter) -> _Found:
+    """``OPT_fold(k)`` of the rows ``ws`` (centred), with node bounds padded to ``pad``.
+
+    Starts from the incumbent ``(labels, best)`` (:func:`_heuristic` where None). Two rows
+    whose merge alone costs ``‖w_i − w_j‖²/2`` at or above the closing threshold are never
+    together in a partition that beats the incumbent; where such pairs split the rows into
+    several components, each component is solved alone (its own, finer, scale) for every
+    number of clusters it may take, and the cheapest allocation of the k clusters wins.
+    """
+    closed = _closed_form(ws, k)
+    if closed is not None:
+        return closed
+    if labels is None:
+        labels, best = _heuristic(ws, k)
+    n = ws.shape[0]
+    slack = _slack(ws)
+    threshold = best - rel_gap * best - 2 * slack
+    d2 = np.sum((ws[:, None] - ws[None]) ** 2, axis=-1) / 2 - slack  # certified merge cost
+    free = d2 < threshold
+    np.fill_diagonal(free, False)
+    comp, r = _components(free | np.eye(n, dtype=bool))
+    if r == 1:
+        return _search(ws, k, pad, labels, best, slack, rel_gap, budget, max_iter)
+    excluded = float(np.min(np.where(comp[:, None] != comp[None], d2, np.inf)))
+    if r > k:  # every partition into k clusters merges two components: none beats best
+        return _Found(labels, best, min(best, excluded), 0)
+    # options[c][kc] = the component's optimum at kc clusters (each takes at least one)
+    sizes = np.bincount(comp)
+    nodes, options = 0, []
+    for c in range(r):
+        rows = np.flatnonzero(comp == c)
+        sub = ws[rows] - ws[rows].mean(0)
+        opts = {}
+        for kc in range(max(1, k - (n - sizes[c])), min(sizes[c], k - r + 1) + 1):
+            f = _solve(sub, kc, pad, None, None, rel_gap, max(budget - nodes, 1), max_iter)
+            nodes += f.nodes
+            opts[kc] = (rows, f)
+        options.append(opts)
+    # cheapest allocation (inertia), and the least bound over allocations (lower)
+    inf = (np.inf, None)
+    table = {0: (0.0, [])}
+    low = {0: 0.0}
+    for opts in options:
+        nxt, nlow = {}, {}
+        for used, (v, picks) in table.items():
+            for kc, (_, f) in opts.items():
+                if used + kc <= k and v + f.inertia < nxt.get(used + kc, inf)[0]:
+                    nxt[used + kc] = (v + f.inertia, picks + [kc])
+        for used, v in low.items():
+            for kc, (_, f) in opts.items():
+                if used + kc <= k:
+                    nlow[used + kc] = min(nlow.get(used + kc, np.inf), v + f.lower)
+        table, low = nxt, nlow
+    _, picks = table[k]
+    out = np.zeros(n, int)
+    offset = 0
+    for opts, kc in zip(options, picks, strict=True):
+        rows, f = opts[kc]
+        out[rows] = offset + np.asarray(f.labels)
+        offset += kc
+    value = _inertia(ws, out)
+    if value < best:
+        labels, best = out, value
+    return _Found(labels, best, min(best, excluded, low[k]), nodes)
+
+
 def exact_fold_bnb(w: Float[Array, "n d"], k: int, *, max_nodes: int = 20000,
                    max_iter: int = 200, rel_gap: float = REL_GAP, key=None) -> ExactFoldBnB:
     """``OPT_fold(k)`` and an optimal partition, proved by SDP branch and bound (C4, C5).
@@ -171,24 +355,15 @@ def exact_fold_bnb(w: Float[Array, "n d"], k: int, *, max_nodes: int = 20000,
     ws = np.ldexp(ws, -e2)  # exact power-of-two rescaling; inertia scales by 4^e2
     unit = float(np.ldexp(1.0, 2 * e2))
 
-    def result(labels, value, lb, nodes, proved):
-        labels = jnp.asarray(np.asarray(labels, np.int32))  # int32 on the host: no convert op
-        return ExactFoldBnB(labels, jnp.asarray(value * unit, w.dtype),
-                            jnp.asarray(max(min(lb, value), 0.0) * unit, w.dtype), nodes, proved)
+    def result(f: _Found, proved):
+        labels = jnp.asarray(np.asarray(f.labels, np.int32))  # int32 on the host: no convert
+        return ExactFoldBnB(labels, jnp.asarray(f.inertia * unit, w.dtype),
+                            jnp.asarray(max(min(f.lower, f.inertia), 0.0) * unit, w.dtype),
+                            f.nodes, proved)
 
-    if k == n:
-        return result(np.arange(n), 0.0, 0.0, 0, True)
-    if k == 1:
-        v = float(np.sum(ws * ws))
-        return result(np.zeros(n, int), v, v, 0, True)
-
-    if k == n - 1:  # merge the closest pair: cost ‖w_i − w_j‖²/2, every pair tried
-        d2 = np.sum((ws[:, None, :] - ws[None, :, :]) ** 2, axis=-1)
-        i, j = np.unravel_index(np.argmin(d2 + np.diag(np.full(n, np.inf))), d2.shape)
-        labels = np.arange(n) - (np.arange(n) > max(i, j))
-        labels[max(i, j)] = min(i, j)
-        v = _inertia(ws, labels)
-        return result(labels, v, v, 0, True)
+    closed = _closed_form(ws, k)
+    if closed is not None:
+        return result(closed, True)
 
     best_labels, best = None, np.inf
     wj = jnp.asarray(ws)
@@ -199,11 +374,19 @@ def exact_fold_bnb(w: Float[Array, "n d"], k: int, *, max_nodes: int = 20000,
         v = _inertia(ws, lab)
         if v < best:
             best_labels, best = lab, v
+    f = _solve(ws, k, n, best_labels, best, rel_gap, max_nodes, max_iter)
+    slack = _slack(ws)
+    proved = f.lower >= f.inertia - rel_gap * f.inertia - 2 * slack
+    return result(f, bool(proved))
 
+
+def _search(ws, k, pad, best_labels, best, slack, rel_gap, max_nodes, max_iter) -> _Found:
+    """Depth-first branch and bound on one component (see the module docstring)."""
+    n = ws.shape[0]
     total = float(np.sum(ws * ws))
-    slack = tolerance.tolerance(ws.dtype, scale=total, terms=ws.size)
-    stack = [(np.arange(n), frozenset(), _cold_start(n, ws.dtype), float(total))]
+    stack = [(np.arange(n), frozenset(), _cold_start(pad, ws.dtype), float(total))]
     nodes, open_bound, floor = 0, np.inf, np.inf  # floor: least bound of a closed subtree
+    excluded = np.inf  # least certified cost of a merge the pair rule forbade
     kk = jnp.asarray(k, jnp.int32)
     while stack:
         group, cannot, start, parent_scale = stack.pop()
@@ -218,17 +401,27 @@ def exact_fold_bnb(w: Float[Array, "n d"], k: int, *, max_nodes: int = 20000,
             open_bound = min(open_bound, scatter)
             continue
         nodes += 1
+        threshold = best - rel_gap * best - 2 * slack
+        # pair rule: merging groups g, h costs at least m_g m_h/(m_g + m_h)·‖c_g − c_h‖²
+        dm = np.sum((means[:, None] - means[None]) ** 2, axis=-1)
+        merge = scatter + sizes[:, None] * sizes[None] / (sizes[:, None] + sizes[None]) * dm
+        merge = merge - slack
+        rule = merge >= threshold
+        np.fill_diagonal(rule, False)
         root = np.sqrt(sizes)
         c = (means - (sizes @ means) / n) * root[:, None]
-        g = np.zeros((n, n), ws.dtype)
+        g = np.zeros((pad, pad), ws.dtype)
         g[:count, :count] = c @ c.T
         tr = float(np.trace(g))
-        e = np.zeros(n, ws.dtype)
+        e = np.zeros(pad, ws.dtype)
         e[:count] = root / np.sqrt(n)
-        fixed = np.ones((n, n), bool)
-        fixed[:count, :count] = False
+        fixed = np.ones((pad, pad), bool)
+        fixed[:count, :count] = rule
         for a, b in cannot:
             fixed[a, b] = fixed[b, a] = True
+        newly = rule & ~_cannot_mask(cannot, count)
+        if newly.any():
+            excluded = min(excluded, float(np.min(merge[newly])))
         scale = tr if tr > 0 else 1.0
         stop_at = (best - rel_gap * best - slack - scatter) / scale
         start = AdmmState(np.where(fixed, 0.0, start.y), start.u,
@@ -244,7 +437,7 @@ def exact_fold_bnb(w: Float[Array, "n d"], k: int, *, max_nodes: int = 20000,
         diag = np.sqrt(np.maximum(np.diag(z), 1e-300))
         zn = z / diag[:, None] / diag[None, :]
         free = ~fixed[:count, :count] & np.triu(np.ones((count, count), bool), 1)
-        if not free.any():  # more than k groups, all pairwise cannot-linked: infeasible
+        if not free.any():  # more than k groups, all pairwise apart: none beats best
             continue
         score = np.where(free, -np.abs(zn - 0.5), -np.inf)
         a, b = np.unravel_index(np.argmax(score), score.shape)
@@ -260,6 +453,13 @@ def exact_fold_bnb(w: Float[Array, "n d"], k: int, *, max_nodes: int = 20000,
                               for x, y in cannot)
             stack.append((relabel, moved, _merged_start(state, group_of, sizes, count),
                           scale))
-    lower = min(best, open_bound, floor)
-    proved = lower >= best - rel_gap * best - 2 * slack
-    return result(best_labels, best, lower, nodes, bool(proved))
+    lower = min(best, open_bound, floor, excluded)
+    return _Found(best_labels, best, lower, nodes)
+
+
+def _cannot_mask(cannot, count):
+    """(count, count) mask of the cannot-linked pairs."""
+    m = np.zeros((count, count), bool)
+    for a, b in cannot:
+        m[a, b] = m[b, a] = True
+    return m
