@@ -134,3 +134,32 @@ def test_c4_certified_fold_rejects_k_outside_1_to_n_minus_1(k):
 def test_c4_certified_fold_at_k_equals_n_explains_itself():
     with pytest.raises(ValueError, match="needs k < n"):
         certified_fold(np.eye(3), 3)
+
+
+def test_c4_checker_counts_an_unproved_branch_and_bound_search_as_a_violation(monkeypatch):
+    """The exact B&B part on tiny shapes: all proved → no violation; one search reported
+    unproved (as when max_nodes stops it) → a violation, never a pass."""
+    from projgeo.exact import branch_bound as bb
+    from proofs_check import _exact_bnb
+    from proofs_check.frame import Context, Progress, Tally
+
+    class Two:  # two families keep it cheap
+        FAMILIES = {"gaussian": None, "near_duplicate": None}
+        sample = staticmethod(families.sample)
+
+    monkeypatch.setattr(_exact_bnb, "SHAPES", {1: ((6, 1),)})
+    monkeypatch.setattr(_exact_bnb, "families", Two)
+    ctx = Context(budget="quick", seed=0, progress=Progress(False))
+    tally = Tally()
+    out = _exact_bnb.check(ctx, tally)
+    assert tally.violations == 0 and tally.trials == 2
+    assert out["6x1"]["unproved_searches"] == 0
+
+    def starved(w, k, **kw):
+        return bb.exact_fold_bnb(w, k, **kw)._replace(proved=k != 3)
+
+    monkeypatch.setattr(_exact_bnb, "exact_fold_bnb", starved)
+    tally = Tally()
+    out = _exact_bnb.check(ctx, tally)
+    assert tally.violations == 2
+    assert out["6x1"]["unproved_searches"] == 2

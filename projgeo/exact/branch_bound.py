@@ -32,7 +32,9 @@ allocation of the k clusters is the optimum; sub-problems start from a host-side
 
 Branching takes the undecided pair whose normalised relaxed entry
 ``Z̃_gh / √(Z̃_gg Z̃_hh)`` is closest to 1/2, must-link first. A node with exactly k groups
-is a leaf: its only partition is its groups. The incumbent starts as the best of
+is a leaf: its only partition is its groups. The incumbent starts as the best of a
+host-side heuristic (Ward's agglomeration and a farthest-first seeding from every row, each
+polished by Hartigan moves; no compilation) and, where a ``key`` is given, of
 :func:`projgeo.fold` and a few k-means++ restarts. Each child's ADMM starts from its
 parent's state, and a node whose bound stalls short of the incumbent is branched at once.
 The search ends with ``lower_bound = min(incumbent, bounds of the open nodes) = inertia``
@@ -86,9 +88,11 @@ class ExactFoldBnB(NamedTuple):
         return _projector(self.labels)
 
 
-#: k-means++ restarts of the incumbent after the default fold (the bisecting seeding is
-#: deterministic: restarting it with another key finds the same fold). A better start prunes
-#: more: on 20×8 gaussian rows the default fold alone missed OPT at 5 of 17 ranks.
+#: k-means++ restarts of the incumbent after the default fold, where a ``key`` is given (the
+#: bisecting seeding is deterministic: restarting it with another key finds the same fold).
+#: On the 405 searches of the checker's 14×4, 20×8 and 20×1 matrices (k = 2…n−2) the host
+#: heuristic alone started at OPT in 401, these nine folds in 400; but the folds compile per
+#: shape and k bucket (≈ 35 s of CPU for 20×1 and 20×8 at load 5.5), so they are opt-in.
 RESTARTS = 8
 #: ADMM steps a node's bound may still take when its last gain per check, repeated, must
 #: reach the incumbent; a node whose bound stalls short of that is branched at once.
@@ -337,7 +341,9 @@ def exact_fold_bnb(w: Float[Array, "n d"], k: int, *, max_nodes: int = 20000,
       rel_gap: a node is closed when its bound ``LB`` (already lowered by the tolerance
         rule's ``tol`` for ``‖W_c‖²``) satisfies ``LB ≥ (1 − rel_gap)·incumbent − 2·tol``:
         a relative gap, with the rounding floor of the tolerance rule where OPT is tiny.
-      key: ``jax.random`` key of the incumbent's folds (default ``jax.random.key(0)``).
+      key: optional ``jax.random`` key: where given, :func:`projgeo.fold` (its default
+        seeding, then :data:`RESTARTS` k-means++ draws) also competes for the incumbent;
+        by default only the deterministic host heuristic does (no compilation).
 
     Returns:
       :class:`ExactFoldBnB`.
@@ -347,7 +353,6 @@ def exact_fold_bnb(w: Float[Array, "n d"], k: int, *, max_nodes: int = 20000,
     k = _checks.check_k(k, n)
     max_nodes = _checks.check_count(max_nodes, "max_nodes")
     max_iter = _checks.check_count(max_iter, "max_iter")
-    key = jax.random.key(0) if key is None else key
     ws = np.asarray(w, np.float64 if w.dtype == jnp.float64 else np.float32)
     ws = ws - ws.mean(0)
     top = float(np.max(np.abs(ws)))
@@ -365,15 +370,16 @@ def exact_fold_bnb(w: Float[Array, "n d"], k: int, *, max_nodes: int = 20000,
     if closed is not None:
         return result(closed, True)
 
-    best_labels, best = None, np.inf
-    wj = jnp.asarray(ws)
-    for i in range(1 + RESTARTS):  # the deterministic bisecting seeding, then k-means++ draws
-        sub = jax.random.fold_in(key, i)
-        res = fold(wj, k, key=sub) if i == 0 else fold(wj, k, key=sub, seeding="kmeans++")
-        lab = np.asarray(res.labels)
-        v = _inertia(ws, lab)
-        if v < best:
-            best_labels, best = lab, v
+    best_labels, best = _heuristic(ws, k)  # host: Ward, farthest-first seeds, Hartigan moves
+    if key is not None:
+        wj = jnp.asarray(ws)
+        for i in range(1 + RESTARTS):  # the bisecting seeding, then k-means++ draws
+            sub = jax.random.fold_in(key, i)
+            res = fold(wj, k, key=sub) if i == 0 else fold(wj, k, key=sub, seeding="kmeans++")
+            lab = np.asarray(res.labels)
+            v = _inertia(ws, lab)
+            if v < best:
+                best_labels, best = lab, v
     f = _solve(ws, k, n, best_labels, best, rel_gap, max_nodes, max_iter)
     slack = _slack(ws)
     proved = f.lower >= f.inertia - rel_gap * f.inertia - 2 * slack
