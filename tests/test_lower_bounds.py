@@ -6,9 +6,10 @@ enumeration for n ≤ 10, the 1-D dynamic programme, planted well-separated clus
 """
 
 import jax
+import jax.numpy as jnp
 import numpy as np
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from projgeo import exact_fold_path, fold_1d_path, fold_lower_bound, magnitude_prune, prune_error
@@ -39,16 +40,77 @@ def test_spectral_bound_never_exceeds_opt_fold(w, data):
         assert float(lb.bound) >= 0.0
 
 
+def _dual_bound_numpy(w, n_mult, k):
+    """``LB(N) = tr G − 1ᵀ(G + N)1/n − KyFan_{k−1}(Vᵀ(G + N)V)`` in NumPy float64, with its own
+    basis ``V`` of ``1^⊥`` (QR, not the library's Householder reflection)."""
+    w = np.asarray(w, np.float64)
+    wc = w - w.mean(0)
+    g = wc @ wc.T
+    n = w.shape[0]
+    q, _ = np.linalg.qr(np.concatenate([np.ones((n, 1)), np.eye(n)[:, : n - 1]], axis=1))
+    v = q[:, 1:]
+    a = g + np.asarray(n_mult, np.float64)
+    lam = np.sort(np.linalg.eigvalsh(v.T @ a @ v))[::-1]
+    return float(np.trace(g) - np.ones(n) @ a @ np.ones(n) / n - np.sum(lam[: k - 1]))
+
+
 @given(w=S.hard_weights(rows=SDP_ROWS, cols=SDP_COLS), data=st.data())
-def test_sdp_bound_never_exceeds_opt_fold(w, data):
-    """Peng–Wei dual bound LB(N) ≤ OPT_fold(k) for every k, however early ADMM stops."""
+def test_sdp_certificate_is_dual_feasible_and_its_bound_recomputes_below_opt(w, data):
+    """Peng–Wei dual bound LB(N) ≤ OPT_fold(k) for every k, however early ADMM stops; and
+    the returned multiplier N is its certificate: N ≥ 0 entrywise (dual feasible for Z ≥ 0),
+    and LB(N) recomputed independently (NumPy float64, another basis of 1^⊥) is ≤ the
+    enumeration OPT_fold(k) and ≥ the reported bound."""
     w = _offset(data.draw, w)
     max_iter = data.draw(st.sampled_from((1, 7, 300)))
     opt = np.asarray(exact_fold_path(w).inertia)
+    wc = np.asarray(w, np.float64) - np.asarray(w, np.float64).mean(0)
     for k in range(1, w.shape[0] + 1):
         lb = fold_lower_bound(w, k, method="sdp", max_iter=max_iter)
         assert float(lb.sdp) <= opt[k - 1], (k, float(lb.sdp), opt[k - 1])
         assert float(lb.bound) <= opt[k - 1]
+        n_mult = np.asarray(lb.multiplier, np.float64)
+        assert n_mult.shape == (w.shape[0],) * 2
+        assert np.min(n_mult) >= 0.0, (k, float(np.min(n_mult)))
+        recomputed = _dual_bound_numpy(w, n_mult, k)
+        # the recomputation's own rounding: eigenvalues of G + N, in float64 or w's dtype
+        tol = tolerance(w.dtype, scale=float(np.sum(wc**2) + np.sum(n_mult)), terms=w.size)
+        assert recomputed <= opt[k - 1] + tol, (k, recomputed, opt[k - 1])
+        assert float(lb.sdp) <= max(recomputed, 0.0) + tol, (k, float(lb.sdp), recomputed)
+
+
+@jax.jit
+def _certificate(g, k, u, rho):
+    from projgeo.exact.lower_bounds import dual_certificate
+
+    n = g.shape[0]
+    e = jnp.full((n,), 1.0 / np.sqrt(n), g.dtype)
+    return dual_certificate(g, e, jnp.zeros((n, n), bool), k, u, rho)
+
+
+@settings(max_examples=20)
+@given(w=S.hard_weights(rows=(7,), cols=SDP_COLS), seed=st.integers(0, 2**31 - 1))
+def test_the_dual_certificate_is_valid_for_any_dual_iterate(w, seed):
+    """LB(N) must be ≤ OPT_fold(k) for *any* scaled dual U (either sign) and ρ > 0, not only
+    for ADMM's own iterates (which are ≤ 0 after every step): N = ρ·max(−U, 0) ≥ 0, and the
+    bound, also recomputed from N in NumPy float64, stays below the enumeration optimum."""
+    w = np.asarray(w, np.float64)
+    n = w.shape[0]
+    wc = w - w.mean(0)
+    tr = float(np.sum(wc**2))
+    if tr == 0.0:
+        return
+    opt = np.asarray(exact_fold_path(w).inertia)
+    g = wc @ wc.T / tr
+    k1, k2 = jax.random.split(jax.random.key(seed))
+    u = np.asarray(jax.random.normal(k1, (n, n), jnp.float64))
+    rho = float(jnp.exp(jax.random.uniform(k2, (), jnp.float64, -3.0, 3.0)))
+    for k in range(2, n):
+        best, n_mult = _certificate(g, k, 0.5 * (u + u.T), rho)
+        n_mult = np.asarray(n_mult) * tr
+        tol = tolerance(np.float64, scale=tr + float(np.sum(np.abs(n_mult))), terms=w.size)
+        assert np.min(n_mult) >= 0.0, (k, float(np.min(n_mult)))
+        assert float(best) * tr <= opt[k - 1] + tol, (k, float(best) * tr, opt[k - 1])
+        assert _dual_bound_numpy(w, n_mult, k) <= opt[k - 1] + tol
 
 
 @given(w=S.weights(rows=SDP_ROWS, cols=SDP_COLS))

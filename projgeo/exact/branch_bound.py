@@ -108,7 +108,7 @@ def _node_bound(g, e, fixed, k, stop_at, init, *, max_iter: int):
     node is pruned), once it stalls short of it (:data:`HORIZON`), once the residuals fall
     below 1e-7, or after ``max_iter`` steps. Returns ``(bound, Z̃, iterations, AdmmState)``.
     """
-    best, z, it, _, state = admm_dual_bound(g, e, fixed, k, gerr=0.0, stop_at=stop_at,
+    best, z, it, _, state, _ = admm_dual_bound(g, e, fixed, k, gerr=0.0, stop_at=stop_at,
                                             tol=1e-7, max_iter=max_iter, every=5, init=init,
                                             horizon=HORIZON)
     return best, z, it, state

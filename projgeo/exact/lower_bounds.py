@@ -74,6 +74,10 @@ class FoldLowerBound(NamedTuple):
       iterations: ADMM iterations run (0 for ``method="spectral"``).
       residual: final ADMM residual, the larger of the primal ``‖Z − Y‖_F/√n`` and the
         dual ``ρ‖Y − Y_prev‖_F/√n`` (0 for spectral).
+      multiplier: (n, n) the certificate of ``sdp``: the multiplier ``N ≥ 0`` whose
+        ``LB(N) = tr G − 1ᵀN1/n − KyFan_{k−1}(Vᵀ(G + N)V)`` (``G = W_cW_cᵀ``, units of ``w``²)
+        is ``sdp`` before its allowances; anyone can recompute the bound from it (zeros
+        for ``method="spectral"``, where ``LB(0)`` is the spectral bound).
     """
 
     bound: Float[Array, ""]
@@ -81,6 +85,7 @@ class FoldLowerBound(NamedTuple):
     sdp: Float[Array, ""]
     iterations: Int[Array, ""]
     residual: Float[Array, ""]
+    multiplier: Float[Array, "n n"]
 
 
 def _centred(w):
@@ -161,6 +166,27 @@ class AdmmState(NamedTuple):
     rho: Float[Array, ""] | Float[np.ndarray, ""]
 
 
+def dual_certificate(g, e, fixed, k, u, rho, *, gerr=0.0, basis=None):
+    """The certified bound ``LB(N)`` of a scaled dual ``U`` (any ``U``, any ``ρ > 0``).
+
+    ``N = ρ·max(−U, 0)`` on free entries (the clip makes ``N ≥ 0``, so ``N`` is dual
+    feasible for ``Z ≥ 0``), ``N = −ρU`` on ``fixed`` ones (``Z = 0`` there: any sign), and
+    ``LB(N) = tr g − eᵀ(g + N)e − KyFan_{k−1}(Vᵀ(g + N)V)`` less its rounding allowance and
+    ``gerr``. Inside :func:`admm_dual_bound` the iterate already has ``U = min(U + Z, 0) ≤ 0``
+    after every step, so there the clip changes nothing; it is what keeps the bound valid
+    for a ``U`` from anywhere else (a mapped warm start, another solver). Returns
+    ``(bound, N)``.
+    """
+    m = g.shape[0]
+    basis = _householder_basis(e) if basis is None else basis
+    nmul = rho * jnp.where(fixed, -u, jnp.maximum(-u, 0.0))
+    gn = g + nmul
+    a = basis.T @ gn @ basis
+    lb = jnp.trace(g) - e @ gn @ e - _ky_fan(0.5 * (a + a.T), k - 1)
+    scale = jnp.trace(g) + jnp.abs(e @ gn @ e) + jnp.sqrt(jnp.sum(gn**2))
+    return lb - tolerance.FACTOR * tolerance.eps(g.dtype) * m * scale - gerr, nmul
+
+
 def admm_dual_bound(g, e, fixed, k, *, gerr, stop_at, tol, max_iter: int, every: int,
                     init: AdmmState | None = None, horizon=None):
     """Best certified Peng–Wei dual bound ``LB(N)`` by ADMM on ``{Z ≥ 0, Z e = e, …}``.
@@ -180,7 +206,8 @@ def admm_dual_bound(g, e, fixed, k, *, gerr, stop_at, tol, max_iter: int, every:
     repeated for ``horizon`` more steps, would not reach ``stop_at``. The start is ``init``
     (any state: the bound is valid from every ``N``) or ``Y = proj(0), U = 0, ρ = 1/m``.
 
-    Returns ``(bound, Z̃, iterations, residual, final AdmmState)``.
+    Returns ``(bound, Z̃, iterations, residual, final AdmmState, N)``, ``N`` the multiplier
+    of the best bound (in ``g``'s units; zeros if no bound was certified).
     """
     m = g.shape[0]
     basis = _householder_basis(e)
@@ -192,17 +219,12 @@ def admm_dual_bound(g, e, fixed, k, *, gerr, stop_at, tol, max_iter: int, every:
         return ee + basis @ _fantope(0.5 * (t + t.T), k - 1) @ basis.T
 
     def certify(u, rho):
-        nmul = rho * jnp.where(fixed, -u, jnp.maximum(-u, 0.0))
-        gn = g + nmul
-        a = basis.T @ gn @ basis
-        lb = jnp.trace(g) - e @ gn @ e - _ky_fan(0.5 * (a + a.T), k - 1)
-        scale = jnp.trace(g) + jnp.abs(e @ gn @ e) + jnp.sqrt(jnp.sum(gn**2))
-        return lb - tolerance.FACTOR * tolerance.eps(dtype) * m * scale - gerr
+        return dual_certificate(g, e, fixed, k, u, rho, gerr=gerr, basis=basis)
 
     inf = jnp.asarray(jnp.inf, dtype)
 
     def cond(state):
-        it, _, _, _, best, _, res, gain = state
+        it, _, _, _, best, _, res, gain, _ = state
         stalled = jnp.zeros((), bool)
         if horizon is not None:  # gain is +inf until a second bound was certified
             reach = best + gain * (horizon / every)
@@ -210,7 +232,7 @@ def admm_dual_bound(g, e, fixed, k, *, gerr, stop_at, tol, max_iter: int, every:
         return (it < max_iter) & (best < stop_at) & ((it == 0) | (res > tol)) & ~stalled
 
     def body(state):
-        it, y, u, rho, best, _, _, gain = state
+        it, y, u, rho, best, _, _, gain, best_n = state
         z = project(y - u + g / rho)
         y_new = jnp.where(fixed, 0.0, jnp.maximum(z + u, 0.0))
         u = u + z - y_new
@@ -218,20 +240,23 @@ def admm_dual_bound(g, e, fixed, k, *, gerr, stop_at, tol, max_iter: int, every:
         dual = rho * jnp.sqrt(jnp.sum((y_new - y) ** 2) / m)
         res = jnp.maximum(primal, dual)
         check = (it % every == every - 1) | (it + 1 >= max_iter) | (res <= tol)
-        lb = jax.lax.cond(check, lambda: certify(u, rho), lambda: -inf)
+        lb, nmul = jax.lax.cond(check, lambda: certify(u, rho),
+                                lambda: (-inf, jnp.zeros_like(g)))
+        best_n = jnp.where(lb > best, nmul, best_n)  # the certificate of the best bound
         # the gain of the last check; +inf until two finite bounds were seen (no stall yet)
         new_best = jnp.maximum(best, lb)
         gain = jnp.where(check, jnp.where(jnp.isfinite(best), new_best - best, inf), gain)
         factor = jnp.where(primal > 10.0 * dual, 2.0, jnp.where(dual > 10.0 * primal, 0.5, 1.0))
         factor = factor.astype(dtype)
-        return it + 1, y_new, u / factor, rho * factor, new_best, z, res, gain
+        return it + 1, y_new, u / factor, rho * factor, new_best, z, res, gain, best_n
 
     if init is None:
         y0 = project(jnp.zeros((m, m), dtype))
         init = AdmmState(y0, jnp.zeros_like(g), jnp.asarray(1.0 / m, dtype))
-    state = (jnp.zeros((), jnp.int32), init.y, init.u, init.rho, -inf, init.y, inf, inf)
-    it, y, u, rho, best, z, res, _ = jax.lax.while_loop(cond, body, state)
-    return best, z, it, res, AdmmState(y, u, rho)
+    state = (jnp.zeros((), jnp.int32), init.y, init.u, init.rho, -inf, init.y, inf, inf,
+             jnp.zeros_like(g))
+    it, y, u, rho, best, z, res, _, best_n = jax.lax.while_loop(cond, body, state)
+    return best, z, it, res, AdmmState(y, u, rho), best_n
 
 
 @functools.partial(jax.jit, static_argnames=("method", "max_iter"))
@@ -244,7 +269,7 @@ def _lower_bound(w, k, tol, *, method: str, max_iter: int) -> FoldLowerBound:
     zero_i, zero_f = jnp.zeros((), jnp.int32), jnp.zeros((), w.dtype)
     if method == "spectral" or n == 1:
         s = spectral * unit
-        return FoldLowerBound(s, s, s, zero_i, zero_f)
+        return FoldLowerBound(s, s, s, zero_i, zero_f, jnp.zeros((n, n), w.dtype))
 
     g = wc @ wc.T
     tr = jnp.trace(g)
@@ -252,12 +277,13 @@ def _lower_bound(w, k, tol, *, method: str, max_iter: int) -> FoldLowerBound:
     # |tr G − tr Ĝ| ≤ rank·‖G − Ĝ‖₂ and |KyFan_{k−1} change| ≤ (k − 1)·‖G − Ĝ‖₂.
     gerr = (min(n, d) + k - 1) * (2 * sigma[0] * delta + delta**2) / jnp.where(tr > 0, tr, 1.0)
     e = jnp.full((n,), 1.0 / np.sqrt(n), w.dtype)
-    best, _, it, res, _ = admm_dual_bound(g, e, jnp.zeros((n, n), bool), k, gerr=gerr,
-                                          stop_at=jnp.inf, tol=tol, max_iter=max_iter,
-                                          every=10)
+    best, _, it, res, _, nmul = admm_dual_bound(g, e, jnp.zeros((n, n), bool), k, gerr=gerr,
+                                                stop_at=jnp.inf, tol=tol, max_iter=max_iter,
+                                                every=10)
     sdp = jnp.maximum(best, 0.0) * tr * unit
     spectral = spectral * unit
-    return FoldLowerBound(jnp.maximum(sdp, spectral), spectral, sdp, it, res)
+    return FoldLowerBound(jnp.maximum(sdp, spectral), spectral, sdp, it, res,
+                          nmul * (jnp.where(tr > 0, tr, 1.0) * unit))
 
 
 @jax.jit
