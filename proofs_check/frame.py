@@ -135,6 +135,20 @@ class Tally:
         p["worst_margin"] = min(p["worst_margin"], m)
         self.worst_margin = min(self.worst_margin, m)
 
+    def absorb(self, other: Tally) -> None:
+        """Add the trials, violations, properties and examples of ``other`` (a part of this
+        claim run on its own, e.g. in another thread); properties of one name combine."""
+        self.trials += other.trials
+        self.violations += other.violations
+        self.worst_margin = min(self.worst_margin, other.worst_margin)
+        for name, q in other.properties.items():
+            p = self.properties.setdefault(
+                name, {"checked": 0, "violations": 0, "worst_margin": math.inf})
+            p["checked"] += q["checked"]
+            p["violations"] += q["violations"]
+            p["worst_margin"] = min(p["worst_margin"], q["worst_margin"])
+        self.examples += other.examples[: max(0, MAX_EXAMPLES - len(self.examples))]
+
     def report(self) -> dict[str, Any]:
         details = dict(self.details)
         details["properties"] = {

@@ -97,3 +97,25 @@ def test_claims_run_side_by_side_give_the_same_report_in_the_order_asked(monkeyp
     assert docs[0] == docs[1]
     assert [c["id"] for c in docs[1]] == ["CZ", "CX", "CY"]
     assert sorted(c for c, _ in seen) == ["CX", "CX", "CY", "CY", "CZ", "CZ"]
+
+
+def test_a_tally_absorbs_a_part_run_on_its_own():
+    """C4 runs its branch-and-bound part in another thread on its own Tally: absorbing it
+    must add trials and violations and combine properties of one name."""
+    import numpy as np
+
+    from proofs_check.frame import Tally
+
+    main, part = Tally(), Tally()
+    b = main.batch(3, "main")
+    b.true("shared", [True, True, False])
+    b.done()
+    b = part.batch(2, "part")
+    b.true("shared", [False, True])
+    b.leq("own", np.array([1.0, 2.0]), 2.0, dtype=np.float64, scale=1.0, terms=1)
+    b.done()
+    main.absorb(part)
+    assert (main.trials, main.violations) == (5, 2)
+    assert main.properties["shared"] == {"checked": 5, "violations": 2, "worst_margin": -1.0}
+    assert main.properties["own"]["checked"] == 2 and main.worst_margin == -1.0
+    assert [e["batch"] for e in main.examples] == ["main", "part"]
