@@ -3,9 +3,10 @@
 For each shape, a matrix of the ``heavy_tailed`` family (closest to trained layers among the
 families) is folded at half its rows with ``projgeo.fold``, and bracketed by the spectral and
 the SDP (Peng–Wei, ADMM) lower bounds. Reported per shape: wall seconds of each bound
-(compiled, second call) and of its first call (with compilation), ADMM iterations, and the
-certified relative gaps ``(E_fold − LB)/LB``. Then the time of exact branch and bound
-(:func:`projgeo.exact_fold_bnb`) over every k of 10×4, 14×4 and 20×8 matrices.
+(compiled: the least of three calls, each kept) and of its first call (with compilation),
+ADMM iterations, and the certified relative gaps ``(E_fold − LB)/LB``. Then the time of exact
+branch and bound (:func:`projgeo.exact_fold_bnb`) over every k of 10×4, 14×4 and 20×8
+matrices.
 
     python -m benchmarks.lower_bounds [--json out.json] [--shapes 64x64,256x256,384x385]
 """
@@ -19,6 +20,8 @@ import sys
 import time
 
 SHAPES = ((64, 64), (256, 256), (384, 385))
+#: Compiled calls timed per bound; the record keeps each and reports the least.
+REPEATS = 3
 
 
 def _timed(fn):
@@ -43,11 +46,17 @@ def measure(n: int, d: int, seed: int = 0, max_iter: int = 300) -> dict:
             return pg.fold_lower_bound(w, k, method=method, max_iter=max_iter)
 
         _, first = _timed(call)
-        lb, warm = _timed(call)
+        # Best of REPEATS compiled calls: on the shared 2-core machine one program on one input
+        # measured 53.8, 34.1 and 10.7 s in a row (256×256 SDP, load 4.1–4.9; its 300
+        # eigendecompositions alone take 3.1 s), so a single timing says more about the load.
+        warms = []
+        for _ in range(REPEATS):
+            lb, warm = _timed(call)
+            warms.append(round(warm, 3))
         bound = float(lb.sdp if method == "sdp" else lb.spectral)
         rec["load_average"] = [round(x, 2) for x in os.getloadavg()]
         rec[method] = {
-            "seconds": round(warm, 3), "first_call_seconds": round(first, 3),
+            "seconds": min(warms), "seconds_each": warms, "first_call_seconds": round(first, 3),
             "bound": bound, "relative_gap": (fold - bound) / bound if bound > 0 else None,
             "iterations": int(lb.iterations), "residual": float(lb.residual),
         }
