@@ -109,6 +109,18 @@ def test_more_steps_never_raise_the_inertia_and_converged_means_locally_optimal(
         assert_leq(e[b], lloyd[b], w=w)
 
 
+@pytest.mark.parametrize("hartigan", [False, True])
+def test_a_step_that_empties_a_cluster_is_refused_in_the_loop_and_as_the_last_proposal(hartigan):
+    # Kept rows ±1.1, pruned rows ±1 (mean 0): one Lloyd step sends each pruned row to its
+    # kept neighbour and empties the pruned cluster. With steps=1 that step is the last
+    # proposal (taken or not after the loop), with steps=2 the loop itself evaluates it.
+    ws = np.array([[[1.1], [-1.1], [1.0], [-1.0]]])
+    for steps in (1, 2):
+        c = pg.certified_fold_batch(ws, 2, steps=steps, hartigan=hartigan)
+        assert np.array_equal(np.asarray(c.result.labels[0]), [0, 1, 2, 2]), steps
+        assert int(c.result.iterations[0]) == 0
+
+
 def test_one_program_per_shape_whatever_the_steps():
     ws = jnp.asarray(pg.families.sample_batch("gaussian", jax.random.key(3), 5, 9, 4))
     pg.certified_fold_batch(ws, 4, steps=3)
