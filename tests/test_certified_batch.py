@@ -12,6 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import projgeo as pg
+from projgeo.kmeans.batched import _batch_kernel
 from proofs_check import _local
 from tests import strategies as S
 from tests.helpers import assert_close, assert_leq, count_compilations
@@ -119,6 +120,18 @@ def test_a_step_that_empties_a_cluster_is_refused_in_the_loop_and_as_the_last_pr
         c = pg.certified_fold_batch(ws, 2, steps=steps, hartigan=hartigan)
         assert np.array_equal(np.asarray(c.result.labels[0]), [0, 1, 2, 2]), steps
         assert int(c.result.iterations[0]) == 0
+
+
+@pytest.mark.parametrize("hartigan", [False, True])
+def test_a_chunk_that_stops_early_gives_bitwise_the_results_of_all_steps(hartigan):
+    # Chunks of 2 matrices stop once both are done; every chunk running all steps must give
+    # the same bits (a matrix that is done is a fixed point of the iteration).
+    ws = jnp.asarray(pg.families.sample_batch("gaussian", jax.random.key(5), 6, 10, 3))
+    for steps in (1, 3, 40):
+        a, b = (_batch_kernel(ws, np.int32(steps), k=4, score="l2", hartigan=hartigan,
+                              chunk=2, early_exit=early) for early in (True, False))
+        for x, y in zip(jax.tree.leaves(a), jax.tree.leaves(b), strict=True):
+            assert np.array_equal(np.asarray(x), np.asarray(y)), steps
 
 
 def test_one_program_per_shape_whatever_the_steps():

@@ -1,10 +1,13 @@
-"""Certified folds of many small matrices at once, with fixed trip counts (C4(ii)).
+"""Certified folds of many small matrices at once, in lock step (C4(ii)).
 
 :func:`projgeo.certified_fold` is built for one matrix: its phases are ``while_loop`` s
 that stop when nothing moves. Under ``jax.vmap`` a batched ``while_loop`` runs until the
 slowest instance stops, and every step costs the whole batch. :func:`certified_fold_batch`
-is written for the batch instead: exactly ``steps`` iterations for every matrix, a mask
-where an instance has nothing left to do, so a batch costs its size times one instance.
+is written for the batch instead: the batch runs in chunks of ``CHUNK`` matrices, each
+matrix does at most ``steps`` iterations, a mask where an instance has nothing left to do;
+a chunk stops after ``steps`` iterations or as soon as none of its matrices has anything
+left to do (a masked iteration is a no-op, so the results are bitwise those of ``steps``
+iterations for every matrix). A batch costs its size times one instance at most.
 
 Each matrix starts from ``π_{S*}``, the pruning partition of magnitude pruning at ``k``
 (kept rows alone, the ``n − k`` pruned rows in one cluster; C3), and each iteration is
@@ -138,11 +141,12 @@ def _one_hot(labels, m: int, dtype):
     return (labels[:, None] == jnp.arange(m, dtype=labels.dtype)[None, :]).astype(dtype)
 
 
-def _refine_one(w, labels0, m: int, steps, hartigan: bool):
+def _refine_one(w, labels0, m: int, steps, hartigan: bool, early_exit: bool = True):
     """``steps`` accepted-or-masked Lloyd/Hartigan iterations on one scaled copy ``w``.
 
-    Written per matrix and vmapped: the trip count is the same for every matrix (a
-    ``fori_loop``, no early exit), so the batch runs in lock step. Iteration ``t`` evaluates
+    Written per matrix and vmapped: a ``while_loop`` on ``t < steps`` and "live", which
+    under vmap runs while any matrix of the chunk is live (``early_exit=False``: a
+    ``fori_loop`` over all ``steps``), so the batch runs in lock step. Iteration ``t`` evaluates
     the current labels (their means and the scores ``||μ_j||² − 2 w_i·μ_j``: the two
     products of :func:`projgeo.kmeans.lloyd_step`, nothing more per element), accepts them or
     stops, and proposes the next labels. The last proposal is left to :func:`_chunk`, which
@@ -200,12 +204,21 @@ def _refine_one(w, labels0, m: int, steps, hartigan: bool):
 
     init = (labels0, jnp.asarray(jnp.inf, w.dtype), labels0, jnp.bool_(True), jnp.int32(-1),
             jnp.bool_(False))
-    acc, _, cur, live, it, conv = jax.lax.fori_loop(0, steps, body, init)
+    if early_exit:
+        # Under vmap a while_loop runs while any matrix of the chunk is live and masks the
+        # others; a matrix that is not live is a fixed point of ``body``, so the result is
+        # bitwise that of ``steps`` iterations.
+        _, (acc, _, cur, live, it, conv) = jax.lax.while_loop(
+            lambda c: (c[0] < steps) & c[1][3], lambda c: (c[0] + 1, body(None, c[1])),
+            (jnp.zeros((), jnp.asarray(steps).dtype), init))
+    else:
+        acc, _, cur, live, it, conv = jax.lax.fori_loop(0, steps, body, init)
     return acc, cur, live, it, conv
 
 
-def _refine(ws, labels0, m: int, steps, hartigan: bool):
-    return jax.vmap(lambda w, lab: _refine_one(w, lab, m, steps, hartigan))(ws, labels0)
+def _refine(ws, labels0, m: int, steps, hartigan: bool, early_exit: bool = True):
+    return jax.vmap(lambda w, lab: _refine_one(w, lab, m, steps, hartigan, early_exit))(
+        ws, labels0)
 
 
 def _cost_one(w, labels, m: int):
@@ -230,7 +243,7 @@ def _cost(ws, labels, m: int):
     return jax.vmap(lambda w, lab: _cost_one(w, lab, m))(ws, labels)
 
 
-def _chunk(w, steps, k: int, score: str, hartigan: bool):
+def _chunk(w, steps, k: int, score: str, hartigan: bool, early_exit: bool = True):
     """The whole certified fold of one chunk of the batch (unscaled outputs as in the API)."""
     m = k + 1
     p, sq = jax.vmap(_start)(w)
@@ -239,7 +252,7 @@ def _chunk(w, steps, k: int, score: str, hartigan: bool):
         lambda p1, s1, k1: _prune_terms(p1, s1, k1, k))(p, sq, keep)
     start, mu_start = jax.vmap(lambda x, kp, lab: _start_cost(x, kp, lab, k))(p.ws, kept,
                                                                                c3_labels)
-    acc, cur, live, it, done = _refine(p.ws, c3_labels, m, steps, hartigan)
+    acc, cur, live, it, done = _refine(p.ws, c3_labels, m, steps, hartigan, early_exit)
     # The last proposal (a Lloyd step or a Hartigan move from the accepted labels, neither of
     # which raises the inertia in exact arithmetic) is taken if it leaves no cluster empty;
     # its inertia is computed from differences below, and the guard bounds it bitwise.
@@ -266,22 +279,25 @@ def _chunk(w, steps, k: int, score: str, hartigan: bool):
 
 
 #: Matrices per chunk: the batch runs as ``lax.map`` over chunks of this many, so that the
-#: (chunk, n, k+1) arrays of a step stay small. Measured on 20,000 matrices 32×16, k = 12,
-#: 10 steps, 2 shared CPU cores (load ≈ 4, an earlier version of the step): chunks of 256
-#: ran at 0.53× the naive vmapped Lloyd's speed, chunks of 2000 at 0.94×, one chunk of
-#: 20,000 at 0.53×. The same-run ratio swings by ±30 % with the load of other processes.
-CHUNK = 2048
+#: (chunk, n, k+1) arrays of a step stay in cache. Measured on 20,000 matrices 32×16,
+#: k = 12, 10 Lloyd steps, 2 shared CPU cores (load ≈ 5.7), time of the naive vmapped Lloyd
+#: ÷ this path's, best of 5, same run: chunks of 250: 1.59, 500: 1.67, 1000: 1.30,
+#: 2000: 1.15 (with Hartigan moves: 0.90, 0.99, 1.02). The same-run ratio swings by ±30 %
+#: with the load of other processes.
+CHUNK = 500
 
 
-@functools.partial(jax.jit, static_argnames=("k", "score", "hartigan", "chunk"))
-def _batch_kernel(w, steps, *, k: int, score: str, hartigan: bool = True, chunk: int = CHUNK):
+@functools.partial(jax.jit, static_argnames=("k", "score", "hartigan", "chunk", "early_exit"))
+def _batch_kernel(w, steps, *, k: int, score: str, hartigan: bool = True, chunk: int = CHUNK,
+                  early_exit: bool = True):
+    """``early_exit=False`` runs every chunk for all ``steps`` iterations (same results)."""
     b = w.shape[0]
     groups = -(-b // min(b, chunk))
     c = -(-b // groups)  # equal chunks of at most ``chunk``: fewer than ``groups`` pad rows
     pad = groups * c - b
     if pad:
         w = jnp.concatenate([w, jnp.broadcast_to(w[:1], (pad, *w.shape[1:]))])
-    out = jax.lax.map(lambda x: _chunk(x, steps, k, score, hartigan),
+    out = jax.lax.map(lambda x: _chunk(x, steps, k, score, hartigan, early_exit),
                       w.reshape(groups, c, *w.shape[1:]))
     return jax.tree.map(lambda x: x.reshape(groups * c, *x.shape[2:])[:b], out)
 
@@ -294,7 +310,7 @@ def certified_fold_batch(
     hartigan: bool = True,
     score: str = "l2",
 ) -> CertifiedFold:
-    """Certified folds at ``k + 1`` of a batch of matrices, fixed trip counts (C4(ii)).
+    """Certified folds at ``k + 1`` of a batch of matrices, in lock step (C4(ii)).
 
     For every matrix ``w_b``: ``S*`` = magnitude pruning at rank ``k``, then ``steps``
     Lloyd/Hartigan iterations from ``π_{S*}`` with monotone acceptance, then the guard of
@@ -302,8 +318,9 @@ def certified_fold_batch(
     OPT_prune(k)`` for every ``b``: the fold at rank ``k + 1`` is never worse than pruning at
     rank ``k`` (THEORY.md C4(ii)); ``result.inertia`` is ``E_fold(result.labels)`` from
     differences. Weaker per instance than :func:`projgeo.certified_fold` (no default route,
-    no split–merge; Hartigan one move per iteration), but every instance costs the same:
-    one compiled program per ``(b, n, d, dtype, k, score)``; ``steps`` is traced.
+    no split–merge; Hartigan one move per iteration), but the batch runs in lock step (a
+    chunk of matrices stops when all of them are done or after ``steps`` iterations): one
+    compiled program per ``(b, n, d, dtype, k, score)``; ``steps`` is traced.
 
     Args:
       ws: (b, n, d) floating weights, ``n ≥ 2``, finite.
