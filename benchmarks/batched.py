@@ -2,7 +2,7 @@
 
 For each matrix of a float64 batch, :func:`projgeo.certified_fold_batch`: magnitude pruning
 ``S*`` at k, then ``steps`` Lloyd steps from the C3 partition ``π_{S*}`` (``hartigan=False``:
-fixed trip counts, monotone acceptance), then the bitwise guard, so that
+lock step, monotone acceptance), then the bitwise guard, so that
 
     E_fold(result) ≤ OPT_prune(k)
 

@@ -1,4 +1,4 @@
-"""Batched certified folds with fixed trip counts (C4(ii)): ``projgeo.certified_fold_batch``.
+"""Batched certified folds in lock step (C4(ii)): ``projgeo.certified_fold_batch``.
 
 The theorem, instance by instance: the fold at rank k+1 is never worse than magnitude
 pruning at rank k, bitwise as computed, for any weights and any number of steps.
