@@ -281,9 +281,9 @@ def _chunk(w, steps, k: int, score: str, hartigan: bool, early_exit: bool = True
 #: Matrices per chunk: the batch runs as ``lax.map`` over chunks of this many, so that the
 #: (chunk, n, k+1) arrays of a step stay in cache. Measured on 20,000 matrices 32×16,
 #: k = 12, 10 Lloyd steps, 2 shared CPU cores (load ≈ 5.7), time of the naive vmapped Lloyd
-#: ÷ this path's, best of 5, same run: chunks of 250: 1.59, 500: 1.67, 1000: 1.30,
-#: 2000: 1.15 (with Hartigan moves: 0.90, 0.99, 1.02). The same-run ratio swings by ±30 %
-#: with the load of other processes.
+#: ÷ this path's (every chunk running all steps), best of 5, same run: chunks of 250: 1.59,
+#: 500: 1.67, 1000: 1.30, 2000: 1.15 (with Hartigan moves: 0.90, 0.99, 1.02). The ratio swings
+#: by ±30 % between runs with the load of other processes.
 CHUNK = 500
 
 
