@@ -2,7 +2,7 @@
 
 For each matrix of a float64 batch, :func:`projgeo.certified_fold_batch`: magnitude pruning
 ``S*`` at k, then ``steps`` Lloyd steps from the C3 partition ``π_{S*}`` (``hartigan=False``:
-fixed trip counts, monotone acceptance), then the bitwise guard, so that
+lock step, monotone acceptance), then the bitwise guard, so that
 
     E_fold(result) ≤ OPT_prune(k)
 
@@ -10,7 +10,10 @@ holds on every instance as computed. The baseline (issue 14) is a naive ``jax.vm
 ``steps`` plain :func:`projgeo.kmeans.lloyd_step` s from ``π_{S*}`` (no acceptance, no
 guard, no certificate), timed on the same matrices right after, so that the ratio of the two
 does not depend on the load of the machine. Both are steady state (second call). The default
-``hartigan=True`` (single-row moves after Lloyd's fixed point) is timed too (``with_hartigan``).
+``hartigan=True`` (single-row moves after Lloyd's fixed point) is timed too (``with_hartigan``),
+and so is the certified kernel with every chunk running all ``steps`` iterations
+(``fixed_trip``; by default a chunk stops once none of its matrices has anything left to do,
+with bitwise the same results): the strict equal-work comparison with the naive loop.
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ import numpy as np
 import projgeo
 from projgeo import tolerance
 from projgeo.kmeans import lloyd_step
+from projgeo.kmeans.batched import _batch_kernel as batched_kernel
 
 
 def _naive(ws, k: int, steps: int):
@@ -63,6 +67,13 @@ def run(batch: int, n: int, d: int, k: int, *, steps: int = 10, seed: int = 0,
     first, seconds, c = _steady(
         lambda: projgeo.certified_fold_batch(ws, k, steps=steps, hartigan=False))
     _, naive_seconds, naive = _steady(lambda: _naive_jit(ws, k=k, steps=steps))
+    # The same kernel with every chunk running all ``steps`` iterations (no chunk-level exit
+    # once all its matrices are done): bitwise the same results, the strict equal-work
+    # comparison with the naive loop.
+    _, fixed_seconds, fixed = _steady(lambda: batched_kernel(
+        ws, np.int32(steps), k=k, score="l2", hartigan=False, early_exit=False))
+    same = all(np.array_equal(np.asarray(x), np.asarray(y)) for x, y in
+               zip(jax.tree.leaves(fixed[0]), jax.tree.leaves(c.result), strict=True))
     _, h_seconds, h = _steady(lambda: projgeo.certified_fold_batch(ws, k, steps=steps))
     inertia, prune = np.asarray(c.result.inertia), np.asarray(c.prune_error)
     w_sq = np.sum(np.asarray(ws) ** 2, axis=(1, 2))
@@ -78,6 +89,9 @@ def run(batch: int, n: int, d: int, k: int, *, steps: int = 10, seed: int = 0,
             "naive_lloyd_seconds": naive_seconds,
             "naive_lloyd_instances_per_second": batch / naive_seconds,
             "speed_ratio_to_naive": naive_seconds / seconds,
+            "fixed_trip": {"instances_per_second": batch / fixed_seconds,
+                           "speed_ratio_to_naive": naive_seconds / fixed_seconds,
+                           "bitwise_equal_to_default": bool(same)},
             "certified": int(ok.sum()), "violations": int((~ok).sum()),
             "fell_back": int(np.sum(np.asarray(c.fell_back))),
             "mean_inertia": float(inertia.mean()),

@@ -183,24 +183,30 @@ def _targets(records, ceilings, scale, batched, sweep=None, pareto=None) -> list
                f"Hartigan moves: {batched['with_hartigan']['instances_per_second']:.0f}/s, "
                f"mean inertia {batched['with_hartigan']['mean_inertia']:.4g} vs "
                f"{batched['mean_inertia']:.4g}")
-        # Two products per step, (n×(k+1))ᵀ·(n×d) and (n×d)·(d×(k+1)): 4·n·d·(k+1) flops.
+        # Two products per step, (n×(k+1))ᵀ·(n×d) and (n×d)·(d×(k+1)): 4·n·d·(k+1) flops;
+        # ``steps`` steps and the guard's inertia (the same two products) per instance.
         step_flops = 4.0 * batched["n"] * batched["d"] * (batched["k"] + 1)
         per = (batched["steps"] + 1) * step_flops / 1e9
+        fixed = batched["fixed_trip"]
+        cfg += (f"; every chunk running all {batched['steps']} steps: "
+                f"{fixed['instances_per_second']:.0f}/s, "
+                f"{fixed['speed_ratio_to_naive']:.3g}x the naive loop")
         add("batched certified C4 check ≥ 100,000 instances/s", batched["instances_per_second"],
             1e5, batched["instances_per_second"] >= 1e5, cfg,
-            why=f"each of the {batched['steps'] + 1} iterations is two batched products of "
-                f"{step_flops / 1e3:.1f} kflop per instance: 100,000/s needs "
-                f"{1e5 * per:.0f} GFLOP/s of float64 products of 32x16x13 matrices; the "
-                f"certified path ran at {batched['instances_per_second'] * per:.1f} GFLOP/s "
-                f"and the naive vmapped Lloyd at "
-                f"{batched['naive_lloyd_instances_per_second'] * per:.1f} GFLOP/s in the same "
-                "run (XLA:CPU loops over the batch of tiny dots), on 2 shared cores")
+            why=f"{batched['steps']} steps and the guard are {batched['steps'] + 1} pairs of "
+                f"batched products of {step_flops / 1e3:.1f} kflop per instance: 100,000/s "
+                f"at all steps needs {1e5 * per:.0f} GFLOP/s of float64 products of "
+                f"{batched['n']}x{batched['d']}x{batched['k'] + 1} matrices; the fixed-trip "
+                f"path ran at {fixed['instances_per_second'] * per:.1f} GFLOP/s and the naive "
+                f"vmapped Lloyd at {batched['naive_lloyd_instances_per_second'] * per:.1f} "
+                "GFLOP/s in the same run (XLA:CPU calls one small GEMM per matrix), on 2 "
+                "shared cores; the per-chunk setup (scaling, ranking, pi_S*, the guard: about "
+                "25 small kernels per chunk) costs several microseconds per instance more")
+        ratio = min(batched["speed_ratio_to_naive"], fixed["speed_ratio_to_naive"])
         add("batched certified check not slower than a naive vmapped Lloyd at equal steps "
-            "(naive time / certified time, same run)", batched["speed_ratio_to_naive"], 1.0,
-            batched["speed_ratio_to_naive"] >= 1.0, cfg,
-            why="the certified path adds the acceptance test and the guard (the inertia "
-                "from differences) to the same two products per step; the ratio is noisy "
-                "on 2 shared cores")
+            "(naive time / certified time, same run; the lower of the default and the "
+            "fixed-trip path)", ratio, 1.0, ratio >= 1.0, cfg,
+            why="the ratio is noisy on 2 shared cores (±30 % between runs)")
     if sweep:
         from benchmarks import sweep as SW
 

@@ -31,6 +31,7 @@ def test_one_case_gives_one_record_per_method_and_targets():
     assert ceiling["matmul_gflops"] > 0 and ceiling["lloyd_step_gflops"] > 0
     b = batched.run(4, 12, 5, 4, steps=3)
     assert b["certified"] == 4 and b["violations"] == 0 and b["speed_ratio_to_naive"] > 0
+    assert b["fixed_trip"]["bitwise_equal_to_default"]
     targets = cli._targets(records, [ceiling], None, b)
     assert {"target", "value", "threshold", "met"} <= set(targets[0])
     json.dumps(targets)

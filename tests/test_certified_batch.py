@@ -1,4 +1,4 @@
-"""Batched certified folds with fixed trip counts (C4(ii)): ``projgeo.certified_fold_batch``.
+"""Batched certified folds in lock step (C4(ii)): ``projgeo.certified_fold_batch``.
 
 The theorem, instance by instance: the fold at rank k+1 is never worse than magnitude
 pruning at rank k, bitwise as computed, for any weights and any number of steps.
@@ -12,6 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import projgeo as pg
+from projgeo.kmeans.batched import _batch_kernel
 from proofs_check import _local
 from tests import strategies as S
 from tests.helpers import assert_close, assert_leq, count_compilations
@@ -107,6 +108,30 @@ def test_more_steps_never_raise_the_inertia_and_converged_means_locally_optimal(
     lloyd = np.asarray(pg.certified_fold_batch(ws, 5, steps=64, hartigan=False).result.inertia)
     for b, w in enumerate(ws):
         assert_leq(e[b], lloyd[b], w=w)
+
+
+@pytest.mark.parametrize("hartigan", [False, True])
+def test_a_step_that_empties_a_cluster_is_refused_in_the_loop_and_as_the_last_proposal(hartigan):
+    # Kept rows ±1.1, pruned rows ±1 (mean 0): one Lloyd step sends each pruned row to its
+    # kept neighbour and empties the pruned cluster. With steps=1 that step is the last
+    # proposal (taken or not after the loop), with steps=2 the loop itself evaluates it.
+    ws = np.array([[[1.1], [-1.1], [1.0], [-1.0]]])
+    for steps in (1, 2):
+        c = pg.certified_fold_batch(ws, 2, steps=steps, hartigan=hartigan)
+        assert np.array_equal(np.asarray(c.result.labels[0]), [0, 1, 2, 2]), steps
+        assert int(c.result.iterations[0]) == 0
+
+
+@pytest.mark.parametrize("hartigan", [False, True])
+def test_a_chunk_that_stops_early_gives_bitwise_the_results_of_all_steps(hartigan):
+    # Chunks of 2 matrices stop once both are done; every chunk running all steps must give
+    # the same bits (a matrix that is done is a fixed point of the iteration).
+    ws = jnp.asarray(pg.families.sample_batch("gaussian", jax.random.key(5), 6, 10, 3))
+    for steps in (1, 3, 40):
+        a, b = (_batch_kernel(ws, np.int32(steps), k=4, score="l2", hartigan=hartigan,
+                              chunk=2, early_exit=early) for early in (True, False))
+        for x, y in zip(jax.tree.leaves(a), jax.tree.leaves(b), strict=True):
+            assert np.array_equal(np.asarray(x), np.asarray(y)), steps
 
 
 def test_one_program_per_shape_whatever_the_steps():

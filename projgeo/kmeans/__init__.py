@@ -7,7 +7,7 @@
 * :mod:`projgeo.kmeans.certified`: :func:`certified_fold`, the fold at k+1 whose error is
   bitwise at most magnitude pruning's at k (C4(ii));
 * :mod:`projgeo.kmeans.batched`: :func:`certified_fold_batch`, certified folds of many small
-  matrices with fixed trip counts (a batch costs its size times one instance);
+  matrices in lock step (chunks stop when all their matrices are done or after ``steps``);
 * :mod:`projgeo.kmeans.sharding`: batches of folds across devices and hosts.
 
 Nothing here imports the exact solvers, the networks or anything above the library.

@@ -1,10 +1,13 @@
-"""Certified folds of many small matrices at once, with fixed trip counts (C4(ii)).
+"""Certified folds of many small matrices at once, in lock step (C4(ii)).
 
 :func:`projgeo.certified_fold` is built for one matrix: its phases are ``while_loop`` s
 that stop when nothing moves. Under ``jax.vmap`` a batched ``while_loop`` runs until the
 slowest instance stops, and every step costs the whole batch. :func:`certified_fold_batch`
-is written for the batch instead: exactly ``steps`` iterations for every matrix, a mask
-where an instance has nothing left to do, so a batch costs its size times one instance.
+is written for the batch instead: the batch runs in chunks of ``CHUNK`` matrices, each
+matrix does at most ``steps`` iterations, a mask where an instance has nothing left to do;
+a chunk stops after ``steps`` iterations or as soon as none of its matrices has anything
+left to do (a masked iteration is a no-op, so the results are bitwise those of ``steps``
+iterations for every matrix). A batch costs its size times one instance at most.
 
 Each matrix starts from ``π_{S*}``, the pruning partition of magnitude pruning at ``k``
 (kept rows alone, the ``n − k`` pruned rows in one cluster; C3), and each iteration is
@@ -14,9 +17,14 @@ Each matrix starts from ``π_{S*}``, the pruning partition of magnitude pruning 
   and target ``b`` with the most negative
   ``Δ = n_b/(n_b+1)·||x−μ_b||² − n_a/(n_a−1)·||x−μ_a||²`` over all rows (the exact change of
   the inertia when ``x`` moves from ``a`` to ``b``);
-* **accepted** only if its inertia (from the step's own distance matrix) is not larger than
-  the accepted one and all ``k + 1`` clusters stay non-empty; an instance whose step is
-  refused stops there (its remaining iterations are masked no-ops).
+* **accepted** only if its inertia (``Σ||w_i||² − Σ_j n_j·||μ_j||²``, from the step's own
+  means) is not larger than the accepted one and all ``k + 1`` clusters stay non-empty; an
+  instance whose step is refused stops there (its remaining iterations are masked no-ops).
+  Iteration ``t`` evaluates the proposal of iteration ``t − 1`` with the two products of a
+  plain Lloyd step; the last proposal is evaluated by the guard's inertia from differences
+  and taken if it leaves no cluster empty (a Lloyd step or a move with ``Δ < 0`` does not
+  raise the inertia in exact arithmetic; the guard bounds the rounding), so ``steps``
+  iterations cost ``steps`` Lloyd steps.
 
 After the loop one **guard**, bitwise as computed, keeps the certificate of C4(ii)
 ``E_fold ≤ E_fold(π_{S*}) ≤ OPT_prune(k)``: the final inertia is recomputed from
@@ -119,60 +127,98 @@ def _keep(w, p, sq, score: str, k: int):
     return jax.lax.cond(safe, fast, exact, None)
 
 
+#: The steps' products run on ``k + 1`` clusters padded to a multiple of this (empty columns
+#: that no row can join): 13 → 16 columns ran 15–30 % faster per Lloyd step on XLA:CPU
+#: (32×16 matrices, float64, chunks of 500–2000, 2 shared cores).
+COLUMNS = 8
+
+
+def _padded(m: int) -> int:
+    return -(-m // COLUMNS) * COLUMNS
+
+
 def _one_hot(labels, m: int, dtype):
     return (labels[:, None] == jnp.arange(m, dtype=labels.dtype)[None, :]).astype(dtype)
 
 
-def _refine_one(w, labels0, m: int, steps, hartigan: bool):
+def _refine_one(w, labels0, m: int, steps, hartigan: bool, early_exit: bool = True):
     """``steps`` accepted-or-masked Lloyd/Hartigan iterations on one scaled copy ``w``.
 
-    Written per matrix and vmapped: the trip count is the same for every matrix (a
-    ``fori_loop``, no early exit), so the batch runs in lock step. Returns the accepted
-    labels (n,), the number of accepted iterations and whether they ended at a Lloyd fixed
-    point with no improving single-row move.
+    Written per matrix and vmapped: a ``while_loop`` on ``t < steps`` and "live", which
+    under vmap runs while any matrix of the chunk is live (``early_exit=False``: a
+    ``fori_loop`` over all ``steps``), so the batch runs in lock step. Iteration ``t`` evaluates
+    the current labels (their means and the scores ``||μ_j||² − 2 w_i·μ_j``: the two
+    products of :func:`projgeo.kmeans.lloyd_step`, nothing more per element), accepts them or
+    stops, and proposes the next labels. The last proposal is left to :func:`_chunk`, which
+    evaluates it from differences (the guard's product), so ``steps`` iterations cost
+    ``steps`` Lloyd steps. Returns the accepted labels (n,), the last proposal (n,), whether
+    it is still live, the number of accepted proposals and whether the iterations ended at a
+    Lloyd fixed point with no improving single-row move.
     """
     sq_w = jnp.sum(w * w, axis=1)
+    cols = _padded(m)
+    valid = jnp.arange(cols) < m
 
     def body(_, c):
         acc, e_acc, cur, live, it, conv = c
-        a = _one_hot(cur, m, w.dtype)
+        hit = cur[:, None] == jnp.arange(cols, dtype=cur.dtype)[None, :]
+        a = hit.astype(w.dtype)
         sizes = jnp.sum(a, axis=0)
         # The barrier keeps the means out of the product's operand (see lloyd_step).
         mu = jax.lax.optimization_barrier((a.T @ w) / jnp.maximum(sizes, 1.0)[:, None])
-        dist = jnp.maximum(sq_w[:, None] - 2.0 * (w @ mu.T) + jnp.sum(mu * mu, axis=1)[None, :],
-                           0.0)
-        own = jnp.sum(dist * a, axis=1)
-        e = jnp.sum(own)
-        ok = live & (e <= e_acc) & jnp.all(sizes > 0)
+        norms = jnp.sum(mu * mu, axis=1)
+        # Padding columns (always empty) score +inf: no row ever moves there.
+        scores = jnp.where(valid, norms, jnp.inf)[None, :] - 2.0 * (w @ mu.T)
+        # E(cur) − Σ_i ||w_i||² = −Σ_j n_j·||μ_j||²: the inertia up to a constant of the
+        # matrix, from the (m,) norms (a rounded acceptance test; the guard certifies).
+        e = -jnp.sum(sizes * norms)
+        ok = live & (e <= e_acc) & jnp.all((sizes > 0) | ~valid)
         acc = jnp.where(ok, cur, acc)
         e_acc = jnp.where(ok, e, e_acc)
         it = it + ok.astype(jnp.int32)
-        lloyd = jnp.argmin(dist, axis=1).astype(labels0.dtype)
+        lloyd = jnp.argmin(scores, axis=1).astype(cur.dtype)
         fixed = jnp.all(lloyd == cur)
         if not hartigan:
             live = ok & ~fixed
             return acc, e_acc, jnp.where(live, lloyd, acc), live, it, jnp.where(ok, fixed, conv)
-        # Hartigan: moving x from a to b changes E by n_b/(n_b+1)·d_b − n_a/(n_a−1)·d_a.
-        n_own = sizes[cur]
-        lose = jnp.where(n_own > 1.0, n_own / jnp.maximum(n_own - 1.0, 1.0) * own, -jnp.inf)
-        delta = jnp.where(a > 0, jnp.inf, (sizes / (sizes + 1.0))[None, :] * dist - lose[:, None])
-        flat = jnp.argmin(delta)
-        row, col = flat // m, (flat % m).astype(labels0.dtype)
-        moved = jnp.where(jnp.arange(w.shape[0]) == row, col, cur)
-        done = fixed & ~(delta.reshape(-1)[flat] < 0.0)
+        # Hartigan: moving x from a to b changes E by n_b/(n_b+1)·d_b − n_a/(n_a−1)·d_a,
+        # d_j = ||x − μ_j||² = ||x||² + scores_j (clipped at 0).
+        own = jnp.sum(jnp.where(hit, scores, 0.0), axis=1)
+        d_own = jnp.maximum(sq_w + own, 0.0)
+        n_own = jnp.sum(jnp.where(hit, sizes[None, :], 0.0), axis=1)
+        lose = jnp.where(n_own > 1.0, n_own / jnp.maximum(n_own - 1.0, 1.0) * d_own, -jnp.inf)
+        gain = (sizes / (sizes + 1.0))[None, :] * jnp.maximum(sq_w[:, None] + scores, 0.0)
+        delta = jnp.where(hit | ~valid[None, :], jnp.inf, gain - lose[:, None])
+        # The first (row, column) of the smallest Δ in row-major order, in two small
+        # reductions (one flat argmin over n·m entries is several times slower on XLA:CPU).
+        to = jnp.argmin(delta, axis=1).astype(cur.dtype)
+        best = jnp.min(delta, axis=1)
+        row = jnp.argmin(best)
+        at_row = jnp.arange(w.shape[0]) == row
+        col = jnp.sum(jnp.where(at_row, to, 0)).astype(cur.dtype)
+        moved = jnp.where(at_row, col, cur)
+        done = fixed & ~(jnp.min(best) < 0.0)
         nxt = jnp.where(fixed, moved, lloyd)
         live = ok & ~done
         return acc, e_acc, jnp.where(live, nxt, acc), live, it, jnp.where(ok, done, conv)
 
     init = (labels0, jnp.asarray(jnp.inf, w.dtype), labels0, jnp.bool_(True), jnp.int32(-1),
             jnp.bool_(False))
-    # One extra iteration: the last proposal is evaluated (and accepted or not) before exit.
-    acc, _, _, _, it, conv = jax.lax.fori_loop(0, steps + 1, body, init)
-    return acc, jnp.maximum(it, 0), conv
+    if early_exit:
+        # Under vmap a while_loop runs while any matrix of the chunk is live and masks the
+        # others; a matrix that is not live is a fixed point of ``body``, so the result is
+        # bitwise that of ``steps`` iterations.
+        _, (acc, _, cur, live, it, conv) = jax.lax.while_loop(
+            lambda c: (c[0] < steps) & c[1][3], lambda c: (c[0] + 1, body(None, c[1])),
+            (jnp.zeros((), jnp.asarray(steps).dtype), init))
+    else:
+        acc, _, cur, live, it, conv = jax.lax.fori_loop(0, steps, body, init)
+    return acc, cur, live, it, conv
 
 
-def _refine(ws, labels0, m: int, steps, hartigan: bool):
-    return jax.vmap(lambda w, lab: _refine_one(w, lab, m, steps, hartigan))(ws, labels0)
+def _refine(ws, labels0, m: int, steps, hartigan: bool, early_exit: bool = True):
+    return jax.vmap(lambda w, lab: _refine_one(w, lab, m, steps, hartigan, early_exit))(
+        ws, labels0)
 
 
 def _cost_one(w, labels, m: int):
@@ -197,7 +243,7 @@ def _cost(ws, labels, m: int):
     return jax.vmap(lambda w, lab: _cost_one(w, lab, m))(ws, labels)
 
 
-def _chunk(w, steps, k: int, score: str, hartigan: bool):
+def _chunk(w, steps, k: int, score: str, hartigan: bool, early_exit: bool = True):
     """The whole certified fold of one chunk of the batch (unscaled outputs as in the API)."""
     m = k + 1
     p, sq = jax.vmap(_start)(w)
@@ -206,7 +252,15 @@ def _chunk(w, steps, k: int, score: str, hartigan: bool):
         lambda p1, s1, k1: _prune_terms(p1, s1, k1, k))(p, sq, keep)
     start, mu_start = jax.vmap(lambda x, kp, lab: _start_cost(x, kp, lab, k))(p.ws, kept,
                                                                                c3_labels)
-    labels, it, done = _refine(p.ws, c3_labels, m, steps, hartigan)
+    acc, cur, live, it, done = _refine(p.ws, c3_labels, m, steps, hartigan, early_exit)
+    # The last proposal (a Lloyd step or a Hartigan move from the accepted labels, neither of
+    # which raises the inertia in exact arithmetic) is taken if it leaves no cluster empty;
+    # its inertia is computed from differences below, and the guard bounds it bitwise.
+    full = jnp.all(jnp.any(cur[:, :, None] == jnp.arange(m, dtype=cur.dtype)[None, None, :],
+                           axis=1), axis=1)
+    take = live & full
+    labels = jnp.where(take[:, None], cur, acc)
+    it = jnp.maximum(it + take.astype(jnp.int32), 0)
     refined, mu = _cost(p.ws, labels, m)
     use = (refined <= start) & (refined <= prune)
     start_ok = start <= prune
@@ -225,22 +279,25 @@ def _chunk(w, steps, k: int, score: str, hartigan: bool):
 
 
 #: Matrices per chunk: the batch runs as ``lax.map`` over chunks of this many, so that the
-#: (chunk, n, k+1) arrays of a step stay small. Measured on 20,000 matrices 32×16, k = 12,
-#: 10 steps, 2 shared CPU cores (load ≈ 4, an earlier version of the step): chunks of 256
-#: ran at 0.53× the naive vmapped Lloyd's speed, chunks of 2000 at 0.94×, one chunk of
-#: 20,000 at 0.53×. The same-run ratio swings by ±30 % with the load of other processes.
-CHUNK = 2048
+#: (chunk, n, k+1) arrays of a step stay in cache. Measured on 20,000 matrices 32×16,
+#: k = 12, 10 Lloyd steps, 2 shared CPU cores (load ≈ 5.7), time of the naive vmapped Lloyd
+#: ÷ this path's (every chunk running all steps), best of 5, same run: chunks of 250: 1.59,
+#: 500: 1.67, 1000: 1.30, 2000: 1.15 (with Hartigan moves: 0.90, 0.99, 1.02). The ratio swings
+#: by ±30 % between runs with the load of other processes.
+CHUNK = 500
 
 
-@functools.partial(jax.jit, static_argnames=("k", "score", "hartigan", "chunk"))
-def _batch_kernel(w, steps, *, k: int, score: str, hartigan: bool = True, chunk: int = CHUNK):
+@functools.partial(jax.jit, static_argnames=("k", "score", "hartigan", "chunk", "early_exit"))
+def _batch_kernel(w, steps, *, k: int, score: str, hartigan: bool = True, chunk: int = CHUNK,
+                  early_exit: bool = True):
+    """``early_exit=False`` runs every chunk for all ``steps`` iterations (same results)."""
     b = w.shape[0]
-    c = min(b, chunk)
-    groups = -(-b // c)
+    groups = -(-b // min(b, chunk))
+    c = -(-b // groups)  # equal chunks of at most ``chunk``: fewer than ``groups`` pad rows
     pad = groups * c - b
     if pad:
         w = jnp.concatenate([w, jnp.broadcast_to(w[:1], (pad, *w.shape[1:]))])
-    out = jax.lax.map(lambda x: _chunk(x, steps, k, score, hartigan),
+    out = jax.lax.map(lambda x: _chunk(x, steps, k, score, hartigan, early_exit),
                       w.reshape(groups, c, *w.shape[1:]))
     return jax.tree.map(lambda x: x.reshape(groups * c, *x.shape[2:])[:b], out)
 
@@ -253,7 +310,7 @@ def certified_fold_batch(
     hartigan: bool = True,
     score: str = "l2",
 ) -> CertifiedFold:
-    """Certified folds at ``k + 1`` of a batch of matrices, fixed trip counts (C4(ii)).
+    """Certified folds at ``k + 1`` of a batch of matrices, in lock step (C4(ii)).
 
     For every matrix ``w_b``: ``S*`` = magnitude pruning at rank ``k``, then ``steps``
     Lloyd/Hartigan iterations from ``π_{S*}`` with monotone acceptance, then the guard of
@@ -261,8 +318,9 @@ def certified_fold_batch(
     OPT_prune(k)`` for every ``b``: the fold at rank ``k + 1`` is never worse than pruning at
     rank ``k`` (THEORY.md C4(ii)); ``result.inertia`` is ``E_fold(result.labels)`` from
     differences. Weaker per instance than :func:`projgeo.certified_fold` (no default route,
-    no split–merge; Hartigan one move per iteration), but every instance costs the same:
-    one compiled program per ``(b, n, d, dtype, k, score)``; ``steps`` is traced.
+    no split–merge; Hartigan one move per iteration), but the batch runs in lock step (a
+    chunk of matrices stops when all of them are done or after ``steps`` iterations): one
+    compiled program per ``(b, n, d, dtype, k, score)``; ``steps`` is traced.
 
     Args:
       ws: (b, n, d) floating weights, ``n ≥ 2``, finite.
