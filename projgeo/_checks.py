@@ -94,12 +94,22 @@ def _check_fits_float32(host: np.ndarray, name: str) -> None:
         )
 
 
+def to_device(x) -> jax.Array:
+    """``x`` as a JAX array: JAX arrays (and tracers) as they are, host values copied by
+    ``jax.device_put``. (``jnp.asarray`` of a host array compiles a small copy program for
+    every new shape; ``device_put`` compiles nothing.)"""
+    if isinstance(x, jax.Array):
+        return x
+    return jax.device_put(np.asarray(x))
+
+
 def as_float_array(w, name: str = "w") -> jax.Array:
-    """``jnp.asarray(w)`` for floating ``w``, refusing float64 values that x64-off would destroy."""
+    """``w`` as a JAX array (:func:`to_device`) for floating ``w``, refusing float64 values
+    that x64-off would destroy."""
     dtype = _dtype_of(w, name)
     if dtype == np.float64 and not x64_enabled() and is_concrete(w):
         _check_fits_float32(np.asarray(w), name)
-    return jnp.asarray(w)
+    return to_device(w)
 
 
 def check_weights(w, name: str = "w") -> jax.Array:
@@ -186,7 +196,7 @@ def check_labels(labels, n: int, k: int, *, allow_empty: bool = False, name: str
                     f"{name} leaves cluster(s) {empty[:10].tolist()} empty; a partition into "
                     f"k = {k} clusters needs every cluster in [0, {k}) to hold a row."
                 )
-        return jnp.asarray(host.astype(np.int32))
+        return to_device(host.astype(np.int32))
     return jnp.asarray(labels).astype(jnp.int32)
 
 
@@ -208,7 +218,7 @@ def check_keep(keep, n: int, name: str = "keep"):
                 f"[{host.min()}, {host.max()}].")
         if np.unique(host).size != host.size:
             raise ValueError(f"{name} must be {KEEP_FORM}; got repeated indices.")
-        return jnp.asarray(np.sort(host).astype(np.int32))
+        return to_device(np.sort(host).astype(np.int32))
     return jnp.sort(jnp.asarray(keep)).astype(jnp.int32)
 
 

@@ -27,6 +27,7 @@ from collections.abc import Callable
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 from jaxtyping import Array, DTypeLike, Float, PRNGKeyArray
 
 from projgeo import _checks
@@ -152,12 +153,93 @@ _draw_compiled = functools.partial(jax.jit, static_argnames=("family", "batch", 
                                    compiler_options=_FAST_COMPILE)(_draw_traced)
 
 
-def _draw(key, **static):
-    """The compiled sampler at top level; inside a caller's jit/vmap (where compiler options
-    cannot be set) the traced function, compiled as part of the caller's program."""
-    if _checks.is_concrete(key) and _checks.is_concrete(jnp.zeros((), jnp.int32)):
-        return _draw_compiled(key, **static)
-    return _draw_traced(key, **static)
+# Small matrices: one compiled program per family, dtype, column count and size bucket, for
+# every row count.
+#
+# ``jax.random`` draws (threefry, partitionable) have the prefix property: the draw of shape
+# (n, d) is, row-major, the first n·d entries of the draw of shape (B,) for any B ≥ n·d with
+# the same key, and a per-row draw of shape (n, 1) the first n entries. A family written on a
+# flat buffer of B entries, with n and d as traced values, therefore computes exactly (bit for
+# bit) the entries of the family at (n, d); the caller keeps the first n·d. d stays static
+# (``/ math.sqrt(d)`` must stay a constant for XLA to round as it does at (n, d)); the
+# cluster count ``⌈n/4⌉`` is computed on the host and passed in. ``low_rank`` (a matrix
+# product whose inner size depends on the shape) keeps its program per shape. Tested bit for
+# bit against the per-shape programs (tests/test_families.py).
+
+#: Largest n·d drawn through the flat programs; larger shapes compile per shape.
+FLAT_MAX = 1 << 14
+
+
+def _bucket(size: int) -> int:
+    return max(64, 1 << (size - 1).bit_length())
+
+
+def _flat_normal(key, size, dtype, d):
+    return jax.random.normal(key, (size,), dtype) / math.sqrt(d)
+
+
+def _flat_family(family: str, key, size: int, dtype, d: int, m):
+    """The entries of ``FAMILIES[family](key, n, d, dtype)`` in row-major order, in the first
+    n·d of ``size``; ``m = ⌈n/4⌉`` or ``⌈n/3⌉`` traced int32 (n itself is not needed)."""
+    f = jnp.arange(size, dtype=jnp.int32)
+    row = f // d
+    if family == "gaussian":
+        return _flat_normal(key, size, dtype, d)
+    if family == "heavy_tailed":
+        k1, k2 = jax.random.split(key)
+        scale = jnp.exp(1.5 * jax.random.normal(k2, (size,), dtype))
+        return _flat_normal(k1, size, dtype, d) * scale[row]
+    if family in ("clustered", "near_duplicate"):
+        k1, k2, k3 = jax.random.split(key, 3)
+        centres = _flat_normal(k1, size, dtype, d)
+        which = jax.random.randint(k2, (size,), 0, m)
+        noise = 0.1 if family == "clustered" else 1e-6
+        return centres[which[row] * d + f % d] + noise * _flat_normal(k3, size, dtype, d)
+    if family == "sparse":
+        k1, k2 = jax.random.split(key)
+        keep = jax.random.bernoulli(k2, 0.2, (size,))
+        return jnp.where(keep, _flat_normal(k1, size, dtype, d), 0.0).astype(dtype)
+    if family == "zero_rows":
+        k1, k2 = jax.random.split(key)
+        alive = jax.random.bernoulli(k2, 0.75, (size,))
+        return jnp.where(alive[row], _flat_normal(k1, size, dtype, d), 0.0).astype(dtype)
+    if family == "extreme_scales":
+        k1, k2 = jax.random.split(key)
+        u = jax.random.uniform(k2, (size,), dtype, -6.0, 6.0)
+        return _flat_normal(k1, size, dtype, d) * 10.0 ** u[row]
+    if family == "shifted":
+        k1, k2 = jax.random.split(key)
+        c = 10.0 ** jax.random.uniform(k2, (), dtype, 0.0, 8.0)
+        return c + jax.random.normal(k1, (size,), dtype)
+    raise AssertionError(family)
+
+
+_FLAT_FAMILIES = frozenset(FAMILIES) - {"low_rank", "heavy_tailed", "extreme_scales"}
+_CLUSTERS = {"clustered": 4, "near_duplicate": 3}
+
+
+@functools.partial(jax.jit, static_argnames=("family", "batch", "size", "d", "dtype"),
+                   compiler_options=_FAST_COMPILE)
+def _draw_flat(key, m, *, family: str, batch: int | None, size: int, d: int, dtype):
+    if batch is None:
+        return _flat_family(family, key, size, dtype, d, m)
+    keys = jax.random.split(key, batch)
+    return jax.vmap(lambda kk: _flat_family(family, kk, size, dtype, d, m))(keys)
+
+
+def _draw(key, *, family: str, batch: int | None, n: int, d: int, dtype):
+    """The compiled sampler at top level (flat, per size bucket, for small shapes); inside a
+    caller's jit/vmap (where compiler options cannot be set) the traced function, compiled as
+    part of the caller's program."""
+    if not (_checks.is_concrete(key) and _checks.is_concrete(jnp.zeros((), jnp.int32))):
+        return _draw_traced(key, family=family, batch=batch, n=n, d=d, dtype=dtype)
+    if family not in _FLAT_FAMILIES or n * d > FLAT_MAX:
+        return _draw_compiled(key, family=family, batch=batch, n=n, d=d, dtype=dtype)
+    m = max(1, math.ceil(n / _CLUSTERS.get(family, 1)))
+    flat = _draw_flat(key, np.int32(m), family=family, batch=batch, size=_bucket(n * d), d=d,
+                      dtype=dtype)
+    host = np.asarray(flat)[..., : n * d]
+    return jax.device_put(host.reshape(host.shape[:-1] + (n, d)))
 
 
 def sample(family: str, key: PRNGKeyArray, n: int, d: int,

@@ -34,7 +34,7 @@ MAX_DENSE_N = 8192
 
 
 def _check_rows(x, n: int, name: str = "w") -> jax.Array:
-    x = jnp.asarray(x)
+    x = _checks.to_device(x)
     if x.ndim < 1:
         raise ValueError(f"{name} must have a leading axis of size n = {n}; got a scalar.")
     _checks.check_same_rows(x, n, name)
@@ -71,34 +71,31 @@ class PruneProjector:
 
     def mask(self) -> Bool[Array, " n"]:
         """``1_S`` as a boolean vector."""
-        return jnp.zeros(self.n, bool).at[self.keep].set(True)
+        return _prune_mask(self)
 
     def apply(self, w: Float[Array, "n ..."]) -> Float[Array, "n ..."]:
         """``P_S W``: the kept rows of ``w``, zeros elsewhere. O(n·d)."""
-        w = _check_rows(w, self.n)
-        m = self.mask().reshape((self.n,) + (1,) * (w.ndim - 1))
-        return jnp.where(m, w, jnp.zeros((), w.dtype))
+        return _prune_apply(self, _check_rows(w, self.n))
 
     def matrix(self, dtype: DTypeLike = float) -> Float[Array, "n n"]:
         """``P_S = diag(1_S)`` as a dense ``n×n`` array (small ``n`` only)."""
         _check_dense(self.n)
-        return jnp.diag(self.mask().astype(dtype))
+        return _prune_matrix(self, dtype)
 
     def selection(self, dtype: DTypeLike = float) -> Float[Array, "n k"]:
         """``S_sel ∈ {0,1}^{n×k}``, column j the indicator of ``keep[j]``.
 
         ``P_S = S_sel S_selᵀ``.
         """
-        return (jnp.arange(self.n)[:, None] == self.keep[None, :]).astype(dtype)
+        return _prune_selection(self, dtype)
 
     def compress(self, w: Float[Array, "n ..."]) -> Float[Array, "k ..."]:
         """``S_selᵀ W``: the k kept rows (the physically smaller layer, C6)."""
-        return _check_rows(w, self.n)[self.keep]
+        return _take(_check_rows(w, self.n), self.keep)
 
     def expand(self, z: Float[Array, "k ..."]) -> Float[Array, "n ..."]:
         """``S_sel Z``: put k rows back at their indices, zeros elsewhere."""
-        z = _check_rows(z, self.rank, "z")
-        return jnp.zeros((self.n,) + z.shape[1:], z.dtype).at[self.keep].set(z)
+        return _prune_expand(self, _check_rows(z, self.rank, "z"))
 
 
 @functools.partial(jax.tree_util.register_dataclass, data_fields=["labels"], meta_fields=["k"])
@@ -127,38 +124,103 @@ class FoldProjector:
 
     def assignment(self, dtype: DTypeLike = float) -> Float[Array, "n k"]:
         """``C ∈ {0,1}^{n×k}``, ``C_ij = 1`` iff row i is in cluster j (the unmerge map)."""
-        return jax.nn.one_hot(self.labels, self.k, dtype=dtype)
+        return _fold_assignment(self, dtype)
 
     def counts(self) -> Int[Array, " k"]:
         """Cluster sizes ``diag(CᵀC)``."""
-        return jnp.zeros(self.k, jnp.int32).at[self.labels].add(1)
+        return _fold_counts(self)
 
     def merge(self, dtype: DTypeLike = float) -> Float[Array, "k n"]:
         """``M = (CᵀC)⁻¹ Cᵀ``: row j averages the rows of cluster j."""
-        c = self.assignment(dtype)
-        return c.T / jnp.maximum(self.counts(), 1).astype(dtype)[:, None]
+        return _fold_merge(self, dtype)
 
     def compress(self, w: Float[Array, "n ..."]) -> Float[Array, "k ..."]:
         """``M W``: the k cluster means, by a segment mean in O(n·d)."""
-        w = _check_rows(w, self.n)
-        sums = jax.ops.segment_sum(w, self.labels, num_segments=self.k)
-        counts = jnp.maximum(self.counts(), 1).astype(w.dtype)
-        return sums / counts.reshape((self.k,) + (1,) * (w.ndim - 1))
+        return _fold_compress(self, _check_rows(w, self.n))
 
     def expand(self, z: Float[Array, "k ..."]) -> Float[Array, "n ..."]:
         """``C Z``: every row receives its cluster's row of ``z`` (a gather)."""
-        return _check_rows(z, self.k, "z")[self.labels]
+        return _take(_check_rows(z, self.k, "z"), self.labels)
 
     def apply(self, w: Float[Array, "n ..."]) -> Float[Array, "n ..."]:
         """``P_π W``: each row replaced by its cluster mean. O(n·d), no n×n matrix."""
-        return self.expand(self.compress(w))
+        return _fold_apply(self, _check_rows(w, self.n))
 
     def matrix(self, dtype: DTypeLike = float) -> Float[Array, "n n"]:
         """``P_π`` dense: ``P_ij = [l_i = l_j] / |G_{l_i}|`` (small ``n`` only)."""
         _check_dense(self.n)
-        same = (self.labels[:, None] == self.labels[None, :]).astype(dtype)
-        size = jnp.maximum(self.counts(), 1).astype(dtype)[self.labels]
-        return same / size[:, None]
+        return _fold_matrix(self, dtype)
+
+
+# The projectors' maps, one jitted program each per shape and dtype (run eagerly, each of
+# their few operations would compile a program of its own for every new shape). Inputs are
+# validated by the methods above; these are also what a caller's jit traces through.
+_static_dtype = functools.partial(jax.jit, static_argnames="dtype")
+
+
+@jax.jit
+def _take(x, idx):
+    return x[idx]
+
+
+@jax.jit
+def _prune_mask(p: PruneProjector):
+    return jnp.zeros(p.n, bool).at[p.keep].set(True)
+
+
+@jax.jit
+def _prune_apply(p: PruneProjector, w):
+    m = _prune_mask(p).reshape((p.n,) + (1,) * (w.ndim - 1))
+    return jnp.where(m, w, jnp.zeros((), w.dtype))
+
+
+@_static_dtype
+def _prune_matrix(p: PruneProjector, dtype):
+    return jnp.diag(_prune_mask(p).astype(dtype))
+
+
+@_static_dtype
+def _prune_selection(p: PruneProjector, dtype):
+    return (jnp.arange(p.n)[:, None] == p.keep[None, :]).astype(dtype)
+
+
+@jax.jit
+def _prune_expand(p: PruneProjector, z):
+    return jnp.zeros((p.n,) + z.shape[1:], z.dtype).at[p.keep].set(z)
+
+
+@_static_dtype
+def _fold_assignment(p: FoldProjector, dtype):
+    return jax.nn.one_hot(p.labels, p.k, dtype=dtype)
+
+
+@jax.jit
+def _fold_counts(p: FoldProjector):
+    return jnp.zeros(p.k, jnp.int32).at[p.labels].add(1)
+
+
+@_static_dtype
+def _fold_merge(p: FoldProjector, dtype):
+    return _fold_assignment(p, dtype).T / jnp.maximum(_fold_counts(p), 1).astype(dtype)[:, None]
+
+
+@jax.jit
+def _fold_compress(p: FoldProjector, w):
+    sums = jax.ops.segment_sum(w, p.labels, num_segments=p.k)
+    counts = jnp.maximum(_fold_counts(p), 1).astype(w.dtype)
+    return sums / counts.reshape((p.k,) + (1,) * (w.ndim - 1))
+
+
+@jax.jit
+def _fold_apply(p: FoldProjector, w):
+    return _fold_compress(p, w)[p.labels]
+
+
+@_static_dtype
+def _fold_matrix(p: FoldProjector, dtype):
+    same = (p.labels[:, None] == p.labels[None, :]).astype(dtype)
+    size = jnp.maximum(_fold_counts(p), 1).astype(dtype)[p.labels]
+    return same / size[:, None]
 
 
 def prune_projector(keep: Int[ArrayLike, " k"], n: int) -> PruneProjector:

@@ -11,6 +11,7 @@ import functools
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 from jaxtyping import Array, Float
 
 from projgeo import _checks, _scale
@@ -73,6 +74,9 @@ def _row_order(w: Float[Array, "n d"], score: str = "l2"):
     return order
 
 
+_ranked_rows = jax.jit(_row_order, static_argnames="score")
+
+
 def magnitude_prune(w: Float[Array, "n d"], k: int, *, score: str = "l2") -> PruneProjector:
     """Magnitude pruning ``S*``: keep the k rows of largest score (C2).
 
@@ -94,4 +98,9 @@ def magnitude_prune(w: Float[Array, "n d"], k: int, *, score: str = "l2") -> Pru
     """
     w = _checks.check_weights(w)
     k = _checks.check_k(k, w.shape[0])
-    return PruneProjector(_top_k_rows(w, k, _check_score(score)), w.shape[0])
+    score = _check_score(score)
+    if _checks.is_concrete(w):
+        # One compiled ranking per shape serves every k (a static k would compile per k).
+        order = np.asarray(_ranked_rows(w, score))
+        return PruneProjector(_checks.to_device(np.sort(order[:k])), w.shape[0])
+    return PruneProjector(_top_k_rows(w, k, score), w.shape[0])

@@ -51,3 +51,27 @@ def test_a_new_k_or_cap_in_a_compiled_bucket_compiles_nothing():
             pg.fold(w, k, key=key)
         pg.fold(w, 25, key=key, max_iter=7, refine_iter=3, split_merge_iter=1, tol=1e-3)
     assert compiled() == 0, compiled()
+
+
+def test_magnitude_pruning_at_every_k_reuses_one_compiled_ranking():
+    w = _w(29, 3, seed=2)  # _w ranks w once: the ranking of this shape is compiled there
+    with count_compilations() as compiled:
+        keeps = [pg.magnitude_prune(w, k).keep for k in range(1, 30)]
+    assert compiled() == 0, compiled()
+    assert [len(keep) for keep in keeps] == list(range(1, 30))
+
+
+def test_each_error_and_projector_map_is_one_program_per_shape():
+    w = _w(23, 4, seed=3)
+    prune = pg.magnitude_prune(w, 6)
+    fold = pg.fold_projector(np.arange(23) % 6, 6)
+    calls = (lambda: pg.prune_error(w, prune), lambda: pg.fold_error(w, fold),
+             lambda: pg.projection_error(w, fold), lambda: prune.apply(w),
+             lambda: fold.apply(w), lambda: fold.matrix())
+    for call in calls:
+        with count_compilations() as compiled:
+            call()
+        assert compiled() <= 1, compiled()  # run op by op, each compiled 3 to 7 programs
+        with count_compilations() as compiled:
+            call()
+        assert compiled() == 0, compiled()

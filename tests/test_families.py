@@ -51,3 +51,23 @@ def test_shifted_rows_are_an_offset_plus_unit_noise():
     assert np.all(c > 0.5) and np.max(c) > 1e6 and np.max(c) <= 1e8 * 1.01
     spread = (ws - c[:, None, None]).std(axis=(1, 2))
     assert np.all(np.abs(spread - 1.0) < 0.3)
+
+
+@pytest.mark.parametrize("name", sorted(families._FLAT_FAMILIES))
+def test_small_samples_are_bitwise_the_family_at_their_shape(name):
+    """The size-bucketed sampler of small shapes (one program for every row count) returns
+    exactly ``FAMILIES[name](key, n, d)`` compiled at (n, d) with the samplers' compiler
+    options (the per-shape program): the prefix property of the draws, not an
+    approximation. (Compiled with other options, XLA may round the same expression apart.)"""
+    for n, d, dtype, seed in ((1, 3, jnp.float64, 0), (5, 3, jnp.float64, 1),
+                              (12, 3, jnp.float64, 2), (7, 2, jnp.float32, 3)):
+        key = jax.random.key(seed)
+        want = np.asarray(families._draw_compiled(key, family=name, batch=None, n=n, d=d,
+                                                  dtype=jnp.dtype(dtype)))
+        got = np.asarray(families.sample(name, key, n, d, dtype))
+        assert got.dtype == want.dtype and got.shape == (n, d)
+        np.testing.assert_array_equal(got, want, err_msg=f"{name} {n}×{d} {dtype}")
+    batch = np.asarray(families.sample_batch(name, jax.random.key(4), 3, 6, 3))
+    want = np.asarray(families._draw_compiled(jax.random.key(4), family=name, batch=3, n=6, d=3,
+                                              dtype=jnp.dtype(jnp.float64)))
+    np.testing.assert_array_equal(batch, want)
