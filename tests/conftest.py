@@ -2,7 +2,7 @@
 
 Profiles (``PROJGEO_HYPOTHESIS_PROFILE``):
 
-* ``ci`` (default): derandomized, 25 examples per property (463 tests; 12–17 min on the
+* ``ci`` (default): derandomized, 25 examples per property (556 tests; 20 min cold on the
   2 shared CPU cores, see README "Tests").
 * ``thorough``: random, 400 examples per property, for a long local run.
 
