@@ -186,8 +186,8 @@ def _heuristic(ws, k):
     n = ws.shape[0]
     group = np.arange(n)
     while len(np.unique(group)) > k:  # Ward: merge the pair of least merge cost
-        sizes, means, _ = _groups(ws, np.unique(group, return_inverse=True)[1])
         group = np.unique(group, return_inverse=True)[1]
+        sizes, means, _ = _groups(ws, group)
         d2 = np.sum((means[:, None] - means[None]) ** 2, axis=-1)
         cost = sizes[:, None] * sizes[None] / (sizes[:, None] + sizes[None]) * d2
         np.fill_diagonal(cost, np.inf)
@@ -256,6 +256,11 @@ def _closed_form(ws, k):
     return None
 
 
+def _closing(best, rel_gap, slack):
+    """The bound at or above which a node closes: ``(1 − rel_gap)·best − 2·slack``."""
+    return best - rel_gap * best - 2 * slack
+
+
 def _slack(ws):
     return tolerance.tolerance(ws.dtype, scale=float(np.sum(ws * ws)), terms=ws.size)
 
@@ -276,7 +281,7 @@ def _solve(ws, k, pad, labels: np.ndarray | None, best, rel_gap, budget, max_ite
         labels, best = _heuristic(ws, k)
     n = ws.shape[0]
     slack = _slack(ws)
-    threshold = best - rel_gap * best - 2 * slack
+    threshold = _closing(best, rel_gap, slack)
     d2 = np.sum((ws[:, None] - ws[None]) ** 2, axis=-1) / 2 - slack  # certified merge cost
     free = d2 < threshold
     np.fill_diagonal(free, False)
@@ -382,7 +387,7 @@ def exact_fold_bnb(w: Float[Array, "n d"], k: int, *, max_nodes: int = 20000,
                 best_labels, best = lab, v
     f = _solve(ws, k, n, best_labels, best, rel_gap, max_nodes, max_iter)
     slack = _slack(ws)
-    proved = f.lower >= f.inertia - rel_gap * f.inertia - 2 * slack
+    proved = f.lower >= _closing(f.inertia, rel_gap, slack)
     return result(f, bool(proved))
 
 
@@ -407,7 +412,7 @@ def _search(ws, k, pad, best_labels, best, slack, rel_gap, max_nodes, max_iter) 
             open_bound = min(open_bound, scatter)
             continue
         nodes += 1
-        threshold = best - rel_gap * best - 2 * slack
+        threshold = _closing(best, rel_gap, slack)
         # pair rule: merging groups g, h costs at least m_g m_h/(m_g + m_h)·‖c_g − c_h‖²
         dm = np.sum((means[:, None] - means[None]) ** 2, axis=-1)
         merge = scatter + sizes[:, None] * sizes[None] / (sizes[:, None] + sizes[None]) * dm
@@ -421,11 +426,10 @@ def _search(ws, k, pad, best_labels, best, slack, rel_gap, max_nodes, max_iter) 
         tr = float(np.trace(g))
         e = np.zeros(pad, ws.dtype)
         e[:count] = root / np.sqrt(n)
+        linked_apart = _cannot_mask(cannot, count)
         fixed = np.ones((pad, pad), bool)
-        fixed[:count, :count] = rule
-        for a, b in cannot:
-            fixed[a, b] = fixed[b, a] = True
-        newly = rule & ~_cannot_mask(cannot, count)
+        fixed[:count, :count] = rule | linked_apart
+        newly = rule & ~linked_apart
         if newly.any():
             excluded = min(excluded, float(np.min(merge[newly])))
         scale = tr if tr > 0 else 1.0
@@ -436,7 +440,7 @@ def _search(ws, k, pad, best_labels, best, slack, rel_gap, max_nodes, max_iter) 
         lb_rel, z, _, state = _node_bound(g / scale, e, fixed, kk, np.asarray(stop_at, g.dtype),
                                           start, max_iter=max_iter)
         lb = scatter + max(float(lb_rel), 0.0) * scale - slack
-        if lb >= best - rel_gap * best - 2 * slack:  # closed up to the gap rule
+        if lb >= threshold:  # closed up to the gap rule
             floor = min(floor, lb)
             continue
         z = np.asarray(z)[:count, :count]
