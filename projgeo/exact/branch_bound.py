@@ -147,10 +147,10 @@ def _merged_start(state, group_of, sizes, count):
 def _groups(ws, group):
     """Sizes, means and within-group scatter of the groups ``0…G−1`` named by ``group``."""
     count = int(group.max()) + 1
-    sizes = np.bincount(group, minlength=count).astype(ws.dtype)
-    means = np.zeros((count, ws.shape[1]), ws.dtype)
-    np.add.at(means, group, ws)
-    means /= sizes[:, None]
+    onehot = np.zeros((count, ws.shape[0]), ws.dtype)
+    onehot[group, np.arange(ws.shape[0])] = 1.0
+    sizes = onehot.sum(axis=1)
+    means = onehot @ ws / sizes[:, None]
     scatter = float(np.sum((ws - means[group]) ** 2))
     return sizes, means, scatter
 
@@ -209,14 +209,24 @@ def _heuristic(ws, k):
         starts.append(np.argmin(d2[:, seeds], axis=1))
     best_labels = _hartigan(ws, starts[0], k)  # Ward's k clusters, polished
     best = _inertia(ws, best_labels)
+    seen = set()  # farthest-first seeds from different rows often give the same partition
     for lab in starts[1:]:
-        if len(np.unique(lab)) < k:
+        if len(np.unique(lab)) < k or (key := _canonical(lab).tobytes()) in seen:
             continue
+        seen.add(key)
         lab = _hartigan(ws, np.unique(lab, return_inverse=True)[1], k)
         v = _inertia(ws, lab)
         if v < best and len(np.unique(lab)) == k:
             best_labels, best = lab, v
     return best_labels, best
+
+
+def _canonical(labels):
+    """``labels`` renumbered in order of first appearance (equal partitions, equal arrays)."""
+    _, first, inverse = np.unique(labels, return_index=True, return_inverse=True)
+    rank = np.empty(len(first), int)
+    rank[np.argsort(first)] = np.arange(len(first))
+    return rank[inverse]
 
 
 def _components(free):
