@@ -143,3 +143,16 @@ def test_a_near_optimal_incumbent_does_not_hide_the_optimum(monkeypatch):
     assert abs(opt[7] - 0.505) < 1e-12 and _scatter(w, near) > 0.55
     r = exact_fold_bnb(w, 8)
     _agrees(r, float(opt[7]), w)
+
+
+def test_branching_takes_the_undecided_pair_nearest_branch_at():
+    """The branching pair is a free one (never decided, never the diagonal), a < b, the one
+    whose normalised relaxed entry is nearest BRANCH_AT: here (0, 1) sits exactly at it but
+    is decided (cannot-linked), so (1, 2) at 0.7 wins over (0, 2) at 0.4."""
+    from projgeo.exact import branch_bound as bb
+
+    t = bb.BRANCH_AT
+    zn = np.array([[1.0, t, 0.4], [t, 1.0, 0.7], [0.4, 0.7, 1.0]])
+    free = np.triu(np.ones((3, 3), bool), 1)
+    free[0, 1] = False
+    assert tuple(int(x) for x in bb._pick(zn, free)) == (1, 2)
