@@ -192,15 +192,15 @@ def _heuristic(ws, k):
     agglomeration and farthest-first seeds from every row, each polished by Hartigan moves."""
     n = ws.shape[0]
     group = np.arange(n)
-    while len(np.unique(group)) > k:  # Ward: merge the pair of least merge cost
-        group = np.unique(group, return_inverse=True)[1]
+    for _ in range(n - k):  # Ward: each step merges the pair of least merge cost
         sizes, means, _ = _groups(ws, group)
         d2 = np.sum((means[:, None] - means[None]) ** 2, axis=-1)
         cost = sizes[:, None] * sizes[None] / (sizes[:, None] + sizes[None]) * d2
         np.fill_diagonal(cost, np.inf)
         a, b = np.unravel_index(np.argmin(cost), cost.shape)
-        group = np.where(group == max(a, b), min(a, b), group)
-    starts = [np.unique(group, return_inverse=True)[1]]
+        group = np.unique(np.where(group == max(a, b), min(a, b), group),
+                          return_inverse=True)[1]
+    starts = [group]
     d2 = np.sum((ws[:, None] - ws[None]) ** 2, axis=-1)
     for first in range(n):
         seeds = [first]
