@@ -2,7 +2,7 @@
 
 ``python -m benchmarks [--quick] [--json PATH]`` runs, on the same float32 matrices:
 
-* projgeo's :func:`projgeo.fold` (bisecting seeding, Lloyd, Hartigan, split–merge);
+* projgeo's :func:`projgeo.fold` (its default seeding, Lloyd, Hartigan, split–merge);
 * scikit-learn ``KMeans`` (greedy k-means++, ``n_init=1``, the same Lloyd cap, ``tol=0``);
 * faiss-cpu k-means (the same number of Lloyd iterations), when faiss is installed;
 * Ward agglomerative clustering (scikit-learn);

@@ -140,7 +140,7 @@ def _targets(records, ceilings, scale, batched, sweep=None, pareto=None) -> list
         add("projgeo ≥ 5x faster than sklearn KMeans (min over cases, steady state)",
             min(speed), 5.0, min(speed) >= 5.0,
             why="at small k scikit-learn's k-means++ is cheap, and projgeo spends its time in "
-                "bisecting, Hartigan and split-merge, which buy the lower inertia; "
+                "its seeding, Hartigan and split-merge, which buy the lower inertia; "
                 "scikit-learn's OpenMP time also swings with the load of the machine")
         first = [m["sklearn"]["seconds"] / m["projgeo"]["first_call_seconds"]
                  for m in by_case.values() if "seconds" in m.get("sklearn", {})]

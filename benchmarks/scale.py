@@ -24,6 +24,9 @@ def measure(n: int, d: int, k: int, options: dict) -> dict:
     rss_data = _rss_bytes()
     opts = {"max_iter": 300, "refine_iter": 1000, "split_merge_iter": 16, **options}
     cap = km.capacity(n, k)
+    # The bisecting seeding, the default's above n = 8192 (the 7B layer): the smaller sizes
+    # keep it too, so that the three sizes measure one algorithm (Ward-like merges would
+    # hold an n×n matrix there; benchmarks.pareto times them).
     static = dict(cap=cap, n_local_trials=2 + int(math.log(cap)), seeding="bisect", warm=False)
     args = (w, jnp.zeros(n, jnp.int32), jax.random.key(1), jnp.int32(k),
             km.options(**opts, dtype=w.dtype))

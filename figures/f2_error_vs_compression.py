@@ -1,7 +1,7 @@
 """F2: relative error ``E/||W||_F²`` against the rank k, at every k (C2, C4, C5).
 
 For every rank ``k = 1…n−1`` (:func:`projgeo.rank_sweep`, one compile per capacity
-bucket): magnitude pruning at k, the default fold at k (bisecting seeding, :func:`projgeo.fold`)
+bucket): magnitude pruning at k, the default fold at k (default seeding, :func:`projgeo.fold`)
 and the certified fold at k + 1 (:func:`projgeo.certified_fold`), on random matrices of
 each family (n = 16 rows, d = 8) and on the first hidden layer ``[W_1 b_1]`` of the
 width-32 networks of the C8 zoo (n = 32). Median over matrices, band 25–75 %, log scale

@@ -147,7 +147,7 @@ FAST_COMPILE = {"xla_backend_optimization_level": 0}
 #: cross-check, d = 1 the dynamic programme.
 EXACT_DRAWS = (((10, 4), ((10, 4), (6, 4), (10, 1))),)
 EXACT_EXTRA = (((8, 16), ((8, 16), (5, 2), (8, 1))), ((9, 3), ((9, 3), (4, 3), (7, 1))))
-#: (n, d, k, default): certified fold at k+1, and the default fold (bisecting seeding) if
+#: (n, d, k, default): certified fold at k+1, and the default fold (default seeding) if
 #: ``default``.
 #: (10, 4) shares its matrices with the exact part, so both get OPT_fold(k+1).
 FOLD_SHAPES = ((10, 4, 4, True),)
@@ -295,7 +295,7 @@ def _folds(ws, keys, *, k: int, default: bool):
 @shared
 def fold_instances(seed: int, batch: int, n: int, d: int, k: int, default: bool,
                    names: tuple[str, ...] = NAMES):
-    """Certified (and default, bisecting-seeded) folds at k+1 of ``fast_families`` matrices.
+    """Certified (and default) folds at k+1 of ``fast_families`` matrices.
 
     Cached per arguments.
 

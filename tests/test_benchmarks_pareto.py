@@ -44,6 +44,37 @@ def test_front_keeps_only_points_no_other_point_beats():
     assert not pareto.default_on_front(POINTS + [_pt("faiss", 0.3, 7.9)])
 
 
+def test_a_repeat_of_the_defaults_own_run_never_dominates_it():
+    def run(seconds, inertia, iterations, seeding, **setting):
+        return {**_pt("projgeo", seconds, inertia, **setting), "iterations": iterations,
+                "seeding": seeding}
+
+    d = run(0.3, 8.0, 40, "ward", effort="default")
+    pts = [p for p in POINTS if p["setting"] != {"effort": "default"}] + [d]
+    # "best" stopped where the default did (same seeding, iterations and inertia): only
+    # timing noise makes it faster, so the default stays on the front.
+    assert pareto.default_on_front(pts + [run(0.29, 8.0, 40, "ward", effort="best")])
+    # Any difference in the run counts: more iterations, another seeding, a lower inertia.
+    assert not pareto.default_on_front(pts + [run(0.29, 8.0, 41, "ward", effort="best")])
+    assert not pareto.default_on_front(pts + [run(0.29, 8.0, 40, "bisect", max_iter=3)])
+    assert not pareto.default_on_front(pts + [run(0.3, 7.9, 40, "ward", effort="best")])
+    # Peers never count as repeats.
+    assert not pareto.default_on_front(pts + [{**_pt("faiss", 0.29, 8.0), "iterations": 40,
+                                               "seeding": "ward"}])
+
+
+def test_projgeo_points_name_their_seeding_and_the_caps_sweep_bisects():
+    ps = pareto.settings_of("projgeo", pareto.SETTINGS)
+    caps = [p for p in ps if "effort" not in p]
+    assert caps and all(p["seeding"] in ("bisect", "ward") for p in caps)
+    assert {p["seeding"] for p in caps} == {"bisect", "ward"}
+    w = np.asarray(np.random.default_rng(0).standard_normal((24, 3)), np.float32)
+    _, _, extra = pareto._projgeo(w, 8, 0, effort="default")
+    assert extra["seeding"] == "ward"  # 24 rows ≤ 4 × capacity 16
+    _, _, extra = pareto._projgeo(w, 8, 0, seeding="bisect", max_iter=1)
+    assert extra["seeding"] == "bisect"
+
+
 def test_targets_say_not_reached_and_by_how_much():
     res = {"cases": [{"case": "c", "family": "f", "time_to_quality": pareto.time_to_quality(
         POINTS), "projgeo_default_on_front": False}]}

@@ -95,6 +95,36 @@ def test_build_names_every_training_and_compression_step(tmp_path):
     assert len(again) == 1 and again[0].startswith("load cached MLP zoo")
 
 
+def test_a_zoo_cached_by_an_older_fold_is_evaluated_again_not_retrained(tmp_path):
+    import json
+
+    zoo.build(zoo.TINY, cache_dir=tmp_path)
+    path = tmp_path / f"zoo-{zoo.spec_hash(zoo.TINY)}"
+    fresh = zoo.load(path)
+    meta = json.loads(path.with_suffix(".json").read_text())
+    assert meta["compression_version"] == zoo.COMPRESSION_VERSION
+    # An old cache: no version field, and accuracies from another fold.
+    del meta["compression_version"]
+    path.with_suffix(".json").write_text(json.dumps(meta))
+    stale = fresh._replace(fold_accuracy=np.zeros_like(fresh.fold_accuracy))
+    zoo.save(stale, path)
+    meta = json.loads(path.with_suffix(".json").read_text())
+    del meta["compression_version"]
+    path.with_suffix(".json").write_text(json.dumps(meta))
+    steps: list[str] = []
+    again = zoo.build(zoo.TINY, cache_dir=tmp_path, on_step=steps.append)
+    assert steps[0].startswith("load cached MLP zoo")
+    assert not any(s.startswith("train") for s in steps)
+    assert any(s.startswith("compress") for s in steps)
+    np.testing.assert_array_equal(again.fold_accuracy, fresh.fold_accuracy)
+    assert json.loads(path.with_suffix(".json").read_text())["compression_version"] == \
+        zoo.COMPRESSION_VERSION
+    # Now current: loaded as it is.
+    steps.clear()
+    zoo.build(zoo.TINY, cache_dir=tmp_path, on_step=steps.append)
+    assert len(steps) == 1
+
+
 @pytest.fixture(scope="module")
 def tiny_cnn():
     from projgeo.experiments import cnn_zoo

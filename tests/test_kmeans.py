@@ -208,19 +208,38 @@ def test_ward_seeding_recovers_well_separated_groups_with_exactly_k_clusters():
         assert np.unique(np.asarray(agglomerate(jax.numpy.asarray(w), k))).size == k
 
 
-def test_fast_and_best_efforts_seed_by_ward_merges_where_n_over_k_is_small():
-    from projgeo.kmeans.lloyd import EFFORTS, effort_seeding
+def test_every_effort_seeds_by_ward_merges_where_n_over_k_is_small():
+    from projgeo.kmeans.lloyd import EFFORTS, capacity, effort_seeding, seeding_for
 
-    assert effort_seeding("best", 40, 6) == effort_seeding("fast", 40, 6) == "ward"
-    assert effort_seeding("best", 1000, 10) == "bisect"
-    assert effort_seeding("default", 40, 20) == "bisect"
+    # The rule reads (n, capacity): n ≤ 4·K and n ≤ 8192 merge bottom-up, else bisect.
+    for effort in EFFORTS:
+        assert effort_seeding(effort, 40, 6) == "ward"  # K = 16, 40 ≤ 64
+        assert effort_seeding(effort, 65, 6) == "bisect"  # 65 > 64
+        assert effort_seeding(effort, 1000, 10) == "bisect"
+        assert effort_seeding(effort, 2048, 1024) == "ward"
+        assert effort_seeding(effort, 9000, 8000) == "bisect"  # no n×n matrix above 8192
+    # One seeding per capacity bucket: every k of a bucket runs the same program.
+    for n in (40, 100, 300, 5000):
+        for k in range(1, n + 1, max(1, n // 97)):
+            assert effort_seeding("default", n, k) == seeding_for(n, capacity(n, k))
+    with pytest.raises(ValueError, match="effort must be one of"):
+        effort_seeding("quick", 40, 6)
     w = np.asarray(pg.families.sample("gaussian", jax.random.key(2), 40, 3))
     key = jax.random.key(0)
-    best = pg.fold(w, 12, key=key, effort="best")
-    ward = pg.fold(w, 12, key=key, seeding="ward", max_iter=EFFORTS["best"][0],
-                   refine_iter=EFFORTS["best"][1], split_merge_iter=EFFORTS["best"][2])
-    assert np.array_equal(np.asarray(best.labels), np.asarray(ward.labels))
-    assert np.unique(np.asarray(best.labels)).size == 12
+    for effort, (mi, ri, si) in EFFORTS.items():
+        dflt = pg.fold(w, 12, key=key, effort=effort)
+        ward = pg.fold(w, 12, key=key, seeding="ward", max_iter=mi, refine_iter=ri,
+                       split_merge_iter=si)
+        assert np.array_equal(np.asarray(dflt.labels), np.asarray(ward.labels))
+        assert np.unique(np.asarray(dflt.labels)).size == 12
+    # The certified fold's default route and fold_at_capacity follow the same rule.
+    from projgeo.kmeans.lloyd import fold_at_capacity, seed
+    from projgeo.kmeans.seeding import agglomerate
+
+    wj = jax.numpy.asarray(w)
+    assert np.array_equal(np.asarray(seed(wj, 12, 16, key)), np.asarray(agglomerate(wj, 12)))
+    at_cap = fold_at_capacity(wj, np.int32(12), key, cap=16)
+    assert np.array_equal(np.asarray(at_cap.labels), np.asarray(pg.fold(w, 12, key=key).labels))
     with pytest.raises(ValueError, match="seeding='ward' holds an n×n matrix"):
         pg.fold(np.zeros((8193, 1)), 4, key=key, seeding="ward")
 

@@ -90,7 +90,7 @@ class ExactFoldBnB(NamedTuple):
 
 
 #: k-means++ restarts of the incumbent after the default fold, where a ``key`` is given (the
-#: bisecting seeding is deterministic: restarting it with another key finds the same fold).
+#: default seeding is deterministic where d ≤ SKETCH_DIM: another key finds the same fold).
 #: On the 405 searches of the checker's 14×4, 20×8 and 20×1 matrices (k = 2…n−2) the host
 #: heuristic alone started at OPT in 401, these nine folds in 400; but the folds compile per
 #: shape and k bucket (≈ 35 s of CPU for 20×1 and 20×8 at load 5.5), so they are opt-in.
@@ -395,7 +395,7 @@ def exact_fold_bnb(w: Float[Array, "n d"], k: int, *, max_nodes: int = 20000,
     best_labels, best = _heuristic(ws, k)  # host: Ward, farthest-first seeds, Hartigan moves
     if key is not None:
         wj = jnp.asarray(ws)
-        for i in range(1 + RESTARTS):  # the bisecting seeding, then k-means++ draws
+        for i in range(1 + RESTARTS):  # the default seeding, then k-means++ draws
             sub = jax.random.fold_in(key, i)
             res = fold(wj, k, key=sub) if i == 0 else fold(wj, k, key=sub, seeding="kmeans++")
             lab = np.asarray(res.labels)

@@ -1,7 +1,7 @@
 """Folding by k-means: the heuristic fold and the certified fold (C2, C4).
 
-* :mod:`projgeo.kmeans.lloyd`: :func:`fold`, bisecting seeding + Lloyd + Hartigan + split–merge,
-  one compiled program per capacity bucket;
+* :mod:`projgeo.kmeans.lloyd`: :func:`fold`, Ward-like or bisecting seeding + Lloyd + Hartigan +
+  split–merge, one compiled program per capacity bucket;
 * :mod:`projgeo.kmeans.seeding`, :mod:`projgeo.kmeans.refine`, :mod:`projgeo.kmeans._kernels`:
   its phases and the distance kernels they share;
 * :mod:`projgeo.kmeans.certified`: :func:`certified_fold`, the fold at k+1 whose error is

@@ -9,7 +9,7 @@ refinement that never increases the inertia keeps that bound.
 :func:`certified_fold` is one jitted program (``k`` traced, the capacity rule of
 :func:`projgeo.fold`) with three routes, best first:
 
-1. ``"default"``: the default fold at k+1 (bisecting seeding, Lloyd, Hartigan,
+1. ``"default"``: the default fold at k+1 (its default seeding, Lloyd, Hartigan,
    split–merge), kept if its inertia is ≤ ``OPT_prune(k)`` as computed. On trained-like
    layers it usually is, and it is often below ``E_fold(π_{S*})``.
 2. ``"warm_start"``: only otherwise (``lax.cond``), the same solver started at ``π_{S*}``;
@@ -233,8 +233,8 @@ def certified_fold(
     Args:
       w: (n, d) floating weights, ``n ≥ 2``.
       k: pruning rank, ``1 ≤ k < n``; the fold has ``k + 1`` clusters.
-      key: ``jax.random`` key of the default route's seeding (default ``key(0)``; the
-        bisecting seeding only uses it when ``d > SKETCH_DIM``).
+      key: ``jax.random`` key of the default route's seeding (default ``key(0)``; only the
+        bisecting seeding uses it, when ``d > SKETCH_DIM``).
       score: pruning score, ``"l2"`` (default, ``S*`` optimal) or ``"l1"``.
       max_iter, refine_iter, split_merge_iter: caps as in :func:`projgeo.fold`. The
         certificate holds for any caps, including ``max_iter = 1, refine_iter = 0``.

@@ -4,9 +4,10 @@ Folding replaces each row by its cluster mean, so the best folding at rank k is 
 k-means partition of the rows: ``OPT_fold(k) = min_{|π|=k} Σ_j Σ_{i∈G_j} ||w_i − μ_j||²``.
 k-means is NP-hard; :func:`fold` runs a fast heuristic with one extra promise:
 
-* **seeding** (:mod:`projgeo.kmeans.seeding`): bisecting principal splits by default,
-  ``O(n·d·log k)``; greedy k-means++ (``2 + ⌊ln k⌋`` local trials, as scikit-learn) on
-  request, ``O(trials·n·k·d)`` and serial in k;
+* **seeding** (:mod:`projgeo.kmeans.seeding`): by default Ward-like bottom-up merges where
+  clusters are small (``n ≤ 4·K``, K the capacity, and ``n ≤ 8192``; :func:`seeding_for`),
+  else bisecting principal splits, ``O(n·d·log k)``; greedy k-means++ (``2 + ⌊ln k⌋``
+  local trials, as scikit-learn) on request, ``O(trials·n·k·d)`` and serial in k;
 * **Lloyd** iterations (assign to the nearest mean, recompute means);
 * **Hartigan** refinement: single-row moves from cluster a to b, which change the inertia
   by exactly ``Δ = n_b/(n_b+1)·||x−μ_b||² − n_a/(n_a−1)·||x−μ_a||²``, made in parallel
@@ -183,8 +184,11 @@ def options(max_iter=300, refine_iter=1000, split_merge_iter=16, tol=0.0,
                    np.asarray(tol, dtype))
 
 
-def seed(ws, k, cap: int, key, *, seeding="bisect", n_local_trials: int = 2):
-    """Starting labels (n,) for k ≤ cap clusters (traced k): bisecting or k-means++."""
+def seed(ws, k, cap: int, key, *, seeding: str | None = None, n_local_trials: int = 2):
+    """Starting labels (n,) for k ≤ cap clusters (traced k): Ward-like merges, bisecting or
+    k-means++; ``seeding=None`` is the default rule, :func:`seeding_for` ``(n, cap)``."""
+    if seeding is None:
+        seeding = seeding_for(ws.shape[0], cap)
     if seeding == "kmeans++":
         centres = kmeans_plusplus(ws, cap, key, n_local_trials, k)
         return nearest_centre(ws, jnp.sum(ws * ws, axis=1), centres, k)
@@ -204,7 +208,7 @@ def improve(ws, labels, k, cap: int, opts: Options):
     return st, it1 + it2 + it3, done1 & done2
 
 
-def solve(ws, k, cap: int, opts: Options, *, init=None, key=None, seeding="bisect",
+def solve(ws, k, cap: int, opts: Options, *, init=None, key=None, seeding: str | None = None,
           n_local_trials: int = 2):
     """The k-means solver on a normalised copy ``ws`` (unvalidated, traced ``k ≤ cap``).
 
@@ -233,31 +237,32 @@ def _fold_kernel(w, init_labels, key, k, opts, *, cap, n_local_trials, seeding, 
 #: ``effort=`` presets of :func:`fold`: (max_iter, refine_iter, split_merge_iter). Measured
 #: (float32, steady state, best of 2, 2 shared cores, load ≈ 3.5), 512×4608 → 256 low-rank:
 #: fast 0.33 s / inertia 164.269, default 0.67 s / 163.796; 2048×768 → 1024 gaussian: fast
-#: 0.89 s / 901.719, default 1.62 s / 901.145 (bisecting seeding). "fast" and "best" seed
-#: by Ward-like merges (``seeding="ward"``) where ``n/k ≤ WARD_SEED_MAX_RATIO`` and
-#: ``n ≤ AGGLOMERATE_MAX_N``: on the 2048×768 → 1024 gaussian rows, caps (20, 100, 2)
-#: from that seeding reached 899.74 in 0.98 s against 901.145 in 0.71 s from bisecting
-#: (Ward: 901.08), 512×4608 → 256 244.615 in 0.26 s against 244.732 in 0.43 s (load
-#: 0.4-1.9; benchmarks.pareto has the fronts). The default keeps the bisecting seeding,
-#: so its results are those of earlier versions.
+#: 0.89 s / 901.719, default 1.62 s / 901.145 (both from the bisecting seeding; the
+#: seeding is no longer part of the preset, see :func:`seeding_for`).
 EFFORTS = {"fast": (10, 20, 0), "default": (300, 1000, 16), "best": (1000, 10000, 64)}
 
-#: effort="fast" and "best" seed by :func:`projgeo.kmeans.seeding.agglomerate` up to this
-#: n/k: there
-#: clusters have a few rows each, a top-down seeding leaves Lloyd nothing to move, and a
-#: bottom-up one is what Ward's lower inertia comes from.
-WARD_SEED_MAX_RATIO = 8
+#: Every effort seeds by :func:`projgeo.kmeans.seeding.agglomerate` where
+#: ``n ≤ WARD_SEED_CAP_RATIO · K`` (K the capacity, :func:`capacity`) and
+#: ``n ≤ AGGLOMERATE_MAX_N``: there clusters have a few rows each, a top-down seeding
+#: leaves Lloyd little to move, and a bottom-up one is what Ward's lower inertia comes
+#: from. The rule reads the capacity, not k, so every k of a bucket runs one program.
+WARD_SEED_CAP_RATIO = 4
 
 
-#: The seeding of the default effort, at every (n, k).
-DEFAULT_SEEDING = "bisect"
+def seeding_for(n: int, cap: int) -> str:
+    """The default seeding of n rows at capacity ``cap``: ``"ward"`` where
+    ``n ≤ WARD_SEED_CAP_RATIO·cap`` and ``n ≤ AGGLOMERATE_MAX_N``, else ``"bisect"``."""
+    if n <= AGGLOMERATE_MAX_N and n <= WARD_SEED_CAP_RATIO * cap:
+        return "ward"
+    return "bisect"
 
 
 def effort_seeding(effort: str, n: int, k: int) -> str:
-    """The seeding an ``effort`` preset picks for n rows into k clusters."""
-    if effort in ("fast", "best") and n <= AGGLOMERATE_MAX_N and n <= WARD_SEED_MAX_RATIO * k:
-        return "ward"
-    return DEFAULT_SEEDING
+    """The seeding :func:`fold` picks for n rows into k clusters at ``effort`` (every
+    preset follows :func:`seeding_for`)."""
+    if effort not in EFFORTS:
+        raise ValueError(f"effort must be one of {tuple(EFFORTS)}; got {effort!r}.")
+    return seeding_for(n, capacity(n, k))
 
 
 def default_trials(cap: int) -> int:
@@ -328,22 +333,24 @@ def fold(
       w: (n, d) floating weights.
       k: number of clusters, ``1 ≤ k ≤ n``.
       key: a ``jax.random`` key for the seeding: the random projection bisecting works on
-        (when ``d > SKETCH_DIM``), or k-means++'s draws. Not used with ``init``.
+        (when ``d > SKETCH_DIM``), or k-means++'s draws (Ward-like merges use none). Not
+        used with ``init``.
       init: (n,) integer labels in [0, k) of a starting partition; empty clusters are
         filled first (which never increases the inertia).
       effort: preset of the three caps below (:data:`EFFORTS`): ``"fast"`` (10, 20, 0),
-        ``"default"`` (300, 1000, 16) or ``"best"`` (1000, 10000, 64); ``"fast"`` and
-        ``"best"`` also pick ``seeding="ward"`` where ``n ≤ 8·k`` and ``n ≤ 8192``
-        (:func:`effort_seeding`). A cap or seeding given explicitly overrides the preset's.
+        ``"default"`` (300, 1000, 16) or ``"best"`` (1000, 10000, 64). A cap given
+        explicitly overrides the preset's.
       max_iter: cap on Lloyd iterations (default: the preset's).
       refine_iter: cap on Hartigan batches per phase (default: the preset's).
       split_merge_iter: cap on split–merge rounds (default: the preset's).
       tol: relative inertia decrease under which Lloyd stops.
-      seeding: ``"bisect"`` (default, unless the effort picks ``"ward"``: top-down
-        principal splits, ``O(n·d·log k)``), ``"kmeans++"`` (greedy, as scikit-learn;
-        ``O(trials·n·k·d)``, serial in k) or ``"ward"`` (bottom-up merges of reciprocal
-        nearest clusters, :func:`projgeo.kmeans.seeding.agglomerate`; ``O(n²·d + rounds·n²)``
-        time and an n×n matrix, so ``n ≤ 8192``; best where n/k is small).
+      seeding: ``None`` (default: ``"ward"`` where ``n ≤ 4·K`` and ``n ≤ 8192``, else
+        ``"bisect"``; :func:`seeding_for`, one rule per bucket, for every effort),
+        ``"ward"`` (bottom-up merges of reciprocal nearest clusters,
+        :func:`projgeo.kmeans.seeding.agglomerate`; ``O(n²·d + rounds·n²)`` time and an n×n
+        matrix, so ``n ≤ 8192``; best where n/k is small), ``"bisect"`` (top-down principal
+        splits, ``O(n·d·log k)``) or ``"kmeans++"`` (greedy, as scikit-learn;
+        ``O(trials·n·k·d)``, serial in k).
       n_local_trials: k-means++ candidates per centre (default ``2 + ⌊ln K⌋``, K the
         capacity, so that it is the same for every k of a bucket).
 
@@ -403,7 +410,8 @@ def fold_at_capacity(w: Float[Array, "n d"], k, key, *, cap: int) -> KMeansResul
     max_iter, refine_iter, split_merge_iter = EFFORTS["default"]
     opts = options(max_iter, refine_iter, split_merge_iter, 0.0, w.dtype)
     return _fold_kernel(w, jnp.zeros(w.shape[0], jnp.int32), key, k, opts, cap=cap,
-                        n_local_trials=default_trials(cap), seeding=DEFAULT_SEEDING,
+                        n_local_trials=default_trials(cap),
+                        seeding=seeding_for(w.shape[0], cap),
                         warm=False)
 
 
