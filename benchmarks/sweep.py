@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 import math
 import os
-import resource
 import subprocess
 import sys
 import tempfile
@@ -118,6 +117,22 @@ def bert_small_checkpoint(path: Path, seed: int = 0) -> Path:
     return path
 
 
+def run_measured(cmd, env) -> tuple[int, str, str, float, float, int]:
+    """Run ``cmd``; (exit status, stdout, stderr, wall s, CPU s, peak RSS bytes) of that
+    child alone. ``os.wait4`` reports the child's own usage; ``RUSAGE_CHILDREN`` would
+    report the largest child this process ever waited for (e.g. an earlier benchmark's)."""
+    with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
+        t0 = time.perf_counter()
+        proc = subprocess.Popen(cmd, stdout=out, stderr=err, text=True, env=env, cwd=ROOT)
+        _, status, usage = os.wait4(proc.pid, 0)
+        wall = time.perf_counter() - t0
+        proc.returncode = os.waitstatus_to_exitcode(status)
+        out.seek(0)
+        err.seek(0)
+        return (proc.returncode, out.read(), err.read(), wall, usage.ru_utime + usage.ru_stime,
+                int(usage.ru_maxrss) * 1024)
+
+
 def checkpoint_cold(log) -> dict:
     """The checkpoint command on the BERT-small shapes, cold (no compile cache), timed."""
     with tempfile.TemporaryDirectory() as tmp:
@@ -126,19 +141,14 @@ def checkpoint_cold(log) -> dict:
         env = {**os.environ, "PROJGEO_JAX_CACHE": "off"}
         cmd = [sys.executable, "-m", "proofs_check", "checkpoint", str(path), "--json", str(out)]
         load_before = os.getloadavg()
-        t0 = time.perf_counter()
-        before = resource.getrusage(resource.RUSAGE_CHILDREN)
-        proc = subprocess.run(cmd, capture_output=True, text=True, env=env, cwd=ROOT)
-        wall = time.perf_counter() - t0
-        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        code, _, stderr, wall, cpu, rss = run_measured(cmd, env)
         doc = json.loads(out.read_text()) if out.exists() else {}
-    rec = {"returncode": proc.returncode, "wall_seconds": wall,
-           "cpu_seconds": (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime),
-           "peak_rss_bytes": int(after.ru_maxrss) * 1024,
+    rec = {"returncode": code, "wall_seconds": wall, "cpu_seconds": cpu,
+           "peak_rss_bytes": rss,
            "load_average_before": list(load_before), "load_average_after": list(os.getloadavg()),
            "layers": doc.get("summary", {}).get("layers"),
            "violations": doc.get("summary", {}).get("violations"),
-           "stderr_tail": proc.stderr[-500:]}
+           "stderr_tail": stderr[-500:]}
     log(f"  BERT-small checkpoint cold: {wall:.0f}s wall, peak RSS "
         f"{rec['peak_rss_bytes'] / 2**30:.2f} GiB, load {load_before[0]:.1f}")
     return rec

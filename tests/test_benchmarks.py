@@ -80,3 +80,20 @@ def test_sweep_targets_say_met_or_by_how_much():
     sweep.targets(res, lambda name, value, threshold, met, note="", why="": out.append(
         (name, value, threshold, met)))
     assert [t[3] for t in out] == [True, True, False, False, True]
+
+
+def test_a_childs_peak_memory_is_its_own_not_an_earlier_childs():
+    import sys
+
+    from benchmarks import sweep
+
+    big = [sys.executable, "-c", "import numpy as np; a = np.ones(400 * 2**20 // 8); a.sum()"]
+    small = [sys.executable, "-c", "print('hi')"]
+    code, _, _, _, _, rss_big = sweep.run_measured(big, None)
+    assert code == 0 and rss_big > 400 * 2**20
+    code, out, _, wall, cpu, rss_small = sweep.run_measured(small, None)
+    assert (code, out) == (0, "hi\n") and wall > 0 and cpu >= 0
+    assert rss_small < 200 * 2**20 < rss_big
+    code, _, err, _, _, _ = sweep.run_measured([sys.executable, "-c", "raise SystemExit(3)"],
+                                               None)
+    assert code == 3
