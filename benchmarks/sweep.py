@@ -117,20 +117,39 @@ def bert_small_checkpoint(path: Path, seed: int = 0) -> Path:
     return path
 
 
+#: Runs ``argv[2:]`` and writes [exit status, CPU s, peak RSS KiB] of that child to ``argv[1]``.
+_RUNNER = ("import json, os, subprocess, sys\n"
+           "p = subprocess.Popen(sys.argv[2:])\n"
+           "_, status, u = os.wait4(p.pid, 0)\n"
+           "with open(sys.argv[1], 'w') as f:\n"
+           "    json.dump([os.waitstatus_to_exitcode(status), u.ru_utime + u.ru_stime,"
+           " u.ru_maxrss], f)\n")
+
+
 def run_measured(cmd, env) -> tuple[int, str, str, float, float, int]:
     """Run ``cmd``; (exit status, stdout, stderr, wall s, CPU s, peak RSS bytes) of that
-    child alone. ``os.wait4`` reports the child's own usage; ``RUSAGE_CHILDREN`` would
-    report the largest child this process ever waited for (e.g. an earlier benchmark's)."""
-    with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
-        t0 = time.perf_counter()
-        proc = subprocess.Popen(cmd, stdout=out, stderr=err, text=True, env=env, cwd=ROOT)
-        _, status, usage = os.wait4(proc.pid, 0)
-        wall = time.perf_counter() - t0
-        proc.returncode = os.waitstatus_to_exitcode(status)
-        out.seek(0)
-        err.seek(0)
-        return (proc.returncode, out.read(), err.read(), wall, usage.ru_utime + usage.ru_stime,
-                int(usage.ru_maxrss) * 1024)
+    child alone.
+
+    Linux counts into a child's ``ru_maxrss`` the memory it had before ``exec``, which
+    after ``fork``/``vfork`` is its parent's (the peak of a benchmark process that has
+    already folded a 7B layer), and ``RUSAGE_CHILDREN`` reports the largest child ever
+    waited for. So a small runner process starts ``cmd`` and reports ``os.wait4``'s usage
+    of it: the runner's own footprint (tens of MB) is the floor of the measurement.
+    """
+    with tempfile.TemporaryDirectory() as tmp:
+        usage = Path(tmp) / "usage.json"
+        with open(Path(tmp) / "out", "w+") as out, open(Path(tmp) / "err", "w+") as err:
+            t0 = time.perf_counter()
+            proc = subprocess.run([sys.executable, "-c", _RUNNER, str(usage), *cmd],
+                                  stdout=out, stderr=err, env=env, cwd=ROOT, check=False)
+            wall = time.perf_counter() - t0
+            out.seek(0)
+            err.seek(0)
+            stdout, stderr = out.read(), err.read()
+        if not usage.exists():  # the runner itself failed
+            return proc.returncode, stdout, stderr, wall, float("nan"), 0
+        code, cpu, rss_kib = json.loads(usage.read_text())
+        return code, stdout, stderr, wall, cpu, int(rss_kib) * 1024
 
 
 def checkpoint_cold(log) -> dict:
