@@ -117,6 +117,9 @@ def test_a_zoo_cached_by_an_older_fold_is_evaluated_again_not_retrained(tmp_path
     assert not any(s.startswith("train") for s in steps)
     assert any(s.startswith("compress") for s in steps)
     np.testing.assert_array_equal(again.fold_accuracy, fresh.fold_accuracy)
+    assert again.train_seconds == fresh.train_seconds  # training kept, not redone
+    for a, b in zip(jax.tree.leaves(again.params), jax.tree.leaves(fresh.params), strict=True):
+        np.testing.assert_array_equal(np.asarray(a), np.asarray(b))
     assert json.loads(path.with_suffix(".json").read_text())["compression_version"] == \
         zoo.COMPRESSION_VERSION
     # Now current: loaded as it is.

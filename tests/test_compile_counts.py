@@ -42,6 +42,19 @@ def test_fold_sweep_over_every_k_compiles_at_most_log2_n_plus_1_programs():
     assert compiled() <= math.ceil(math.log2(n)) + 1, compiled()
 
 
+def test_a_sweep_across_both_default_seedings_compiles_one_program_per_bucket():
+    from projgeo.kmeans.lloyd import seeding_for
+
+    n = 100  # bucket 16 bisects (100 > 4·16); buckets 32, 64 and 100 merge bottom-up
+    assert {seeding_for(n, capacity(n, k)) for k in range(1, n + 1)} == {"bisect", "ward"}
+    w = _w(n, 2, seed=3)
+    key = jax.random.key(0)
+    with count_compilations() as compiled:
+        for k in range(1, n + 1, 3):
+            pg.fold(w, k, key=key)
+    assert compiled() <= len({capacity(n, k) for k in range(1, n + 1, 3)}), compiled()
+
+
 def test_a_new_k_or_cap_in_a_compiled_bucket_compiles_nothing():
     w = _w(40, 2, seed=1)
     key = jax.random.key(0)

@@ -90,10 +90,11 @@ class ExactFoldBnB(NamedTuple):
 
 
 #: k-means++ restarts of the incumbent after the default fold, where a ``key`` is given (the
-#: default seeding is deterministic where d ≤ SKETCH_DIM: another key finds the same fold).
-#: On the 405 searches of the checker's 14×4, 20×8 and 20×1 matrices (k = 2…n−2) the host
-#: heuristic alone started at OPT in 401, these nine folds in 400; but the folds compile per
-#: shape and k bucket (≈ 35 s of CPU for 20×1 and 20×8 at load 5.5), so they are opt-in.
+#: default seeding ignores the key at these n: Ward-like merges use none, bisection none
+#: where d ≤ SKETCH_DIM). On the 405 searches of the checker's 14×4, 20×8 and 20×1 matrices
+#: (k = 2…n−2) the host heuristic alone started at OPT in 401, these nine folds in 400
+#: (measured while the default fold seeded by bisection); but the folds compile per shape
+#: and k bucket (≈ 35 s of CPU for 20×1 and 20×8 at load 5.5), so they are opt-in.
 RESTARTS = 8
 #: ADMM steps a node's bound may still take when its last gain per check, repeated, must
 #: reach the incumbent; a node whose bound stalls short of that is branched at once.

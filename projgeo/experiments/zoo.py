@@ -397,7 +397,10 @@ def build(spec: Spec = DEFAULT, *, cache_dir: Path | str | None = DEFAULT_CACHE,
                                on_step=on_step, what=what)
         zoo = zoo._replace(accuracy=acc, prune_accuracy=pa, fold_accuracy=fa,
                            eval_seconds=time.perf_counter() - t1)
-        save(zoo, path)
+        try:
+            save(zoo, path)
+        except OSError:  # a read-only cache: the fresh evaluation is used, not stored
+            pass
         return zoo
     cfgs = configs(spec)
     data = load_data(spec.seed)

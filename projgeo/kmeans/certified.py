@@ -183,6 +183,9 @@ def _two_routes(ws, k1, cap, opts, key, c3_labels, prune, start):
     one Lloyd/Hartigan/split–merge, not two (compiling dominates on a CPU).
     """
     none = (start, jnp.int32(0), jnp.bool_(True))
+    # Seeded once, outside the loop: under vmap the loop's branches both run, and the
+    # Ward-like seeding holds an n×n matrix.
+    seeded = kmeans.seed(ws, k1, cap, key)
 
     def cond(c):
         r, (st_d, _, _), _ = c
@@ -190,8 +193,7 @@ def _two_routes(ws, k1, cap, opts, key, c3_labels, prune, start):
 
     def body(c):
         r, d, wm = c
-        init = jax.lax.cond(r == 0, lambda _: kmeans.seed(ws, k1, cap, key), lambda _: c3_labels,
-                            None)
+        init = jnp.where(r == 0, seeded, c3_labels)
         out = kmeans.improve(ws, init, k1, cap, opts)
         d = jax.tree.map(lambda a, b: jnp.where(r == 0, a, b), out, d)
         wm = jax.tree.map(lambda a, b: jnp.where(r == 1, a, b), out, wm)
