@@ -385,34 +385,32 @@ def build(spec: Spec = DEFAULT, *, cache_dir: Path | str | None = DEFAULT_CACHE,
     prefix = "zoo" if arch == "mlp" else f"{arch}-zoo"
     what = "MLPs" if arch == "mlp" else f"{arch.upper()}s"
     path = None if cache_dir is None else Path(cache_dir) / f"{prefix}-{spec_hash(spec)}"
+    old: Zoo | None = None
     if path is not None and not refresh and path.with_suffix(".npz").exists():
         _announce(on_step, f"load cached {arch.upper()} zoo {path.name}")
-        zoo = load(path, init=init)
+        old = load(path, init=init)
         if _compression_version(path) == COMPRESSION_VERSION:
-            return zoo
-        # Trained the same way, compressed by an older fold: evaluate again, keep training.
-        data = load_data(spec.seed)
-        t1 = time.perf_counter()
-        acc, pa, fa = evaluate(zoo.params, zoo.configs, spec.ratios, data, seed=spec.seed,
-                               on_step=on_step, what=what)
-        zoo = zoo._replace(accuracy=acc, prune_accuracy=pa, fold_accuracy=fa,
-                           eval_seconds=time.perf_counter() - t1)
-        try:
-            save(zoo, path)
-        except OSError:  # a read-only cache: the fresh evaluation is used, not stored
-            pass
-        return zoo
-    cfgs = configs(spec)
+            return old
     data = load_data(spec.seed)
-    t0 = time.perf_counter()
-    params = jax.block_until_ready(train(cfgs, data, on_step=on_step, init=init, what=what))
+    if old is not None:  # trained the same way, compressed by an older fold: evaluate again
+        cfgs, params, train_seconds = old.configs, old.params, old.train_seconds
+    else:
+        cfgs = configs(spec)
+        t0 = time.perf_counter()
+        params = jax.block_until_ready(train(cfgs, data, on_step=on_step, init=init, what=what))
+        train_seconds = time.perf_counter() - t0
     t1 = time.perf_counter()
     acc, pa, fa = evaluate(params, cfgs, spec.ratios, data, seed=spec.seed, on_step=on_step,
                            what=what)
-    zoo = Zoo(cfgs, params, acc, np.asarray(spec.ratios), pa, fa, t1 - t0,
+    zoo = Zoo(cfgs, params, acc, np.asarray(spec.ratios), pa, fa, train_seconds,
               time.perf_counter() - t1)
     if path is not None:
-        save(zoo, path)
+        try:
+            save(zoo, path)
+        except OSError:
+            if old is None:
+                raise
+            # a read-only cache of an older evaluation: the fresh one is used, not stored
     return zoo
 
 
