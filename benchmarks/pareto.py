@@ -181,14 +181,12 @@ def _projgeo(w, k, seed, **opts):
     import jax
 
     import projgeo
+    from projgeo.kmeans.lloyd import effort_seeding
 
     wj = jax.numpy.asarray(w)
     key = jax.random.key(seed)
-    from projgeo.kmeans.lloyd import effort_seeding
-
     res, t = _best_time(lambda: jax.block_until_ready(projgeo.fold(wj, k, key=key, **opts)))
-    seeding = opts.get("seeding") or effort_seeding(opts.get("effort", "default"), *w.shape[:1],
-                                                    k)
+    seeding = opts.get("seeding") or effort_seeding(opts.get("effort", "default"), w.shape[0], k)
     return np.asarray(res.labels), t, {"iterations": int(res.iterations), "seeding": seeding}
 
 
